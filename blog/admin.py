@@ -1,0 +1,149 @@
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from blog.models import Author, Category, Post, PostAuthor, Tag
+
+
+def can_change_any_post(request: HttpRequest) -> bool:
+    return request.user.is_superuser or request.user.has_perm("blog.change_any_post")
+
+
+@admin.register(Author)
+class AuthorAdmin(admin.ModelAdmin):
+    list_display = ["display_name", "slug", "user", "website"]
+    search_fields = ["display_name", "slug", "user__username"]
+    list_select_related = ["user"]
+    prepopulated_fields = {"slug": ["display_name"]}
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "order"]
+    list_editable = ["order"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class PostAuthorInline(admin.TabularInline):
+    model = PostAuthor
+    extra = 1
+    autocomplete_fields = ["author"]
+    verbose_name = _("作者")
+    verbose_name_plural = _("作者（按署名顺序）")
+
+
+class PublicationFilter(admin.SimpleListFilter):
+    title = _("状态")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("draft", _("草稿")), ("scheduled", _("定时发布")), ("live", _("已公开"))]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        match self.value():
+            case "draft":
+                return queryset.filter(status=Post.Status.DRAFT)
+            case "scheduled":
+                return queryset.filter(status=Post.Status.PUBLISHED, published_at__gt=now)
+            case "live":
+                return queryset.filter(status=Post.Status.PUBLISHED, published_at__lte=now)
+        return queryset
+
+
+@admin.register(Post)
+class PostAdmin(admin.ModelAdmin):
+    list_display = ["title", "byline", "state", "published_at", "view_count"]
+    list_filter = [PublicationFilter, "categories", "authors"]
+    search_fields = ["title", "body"]
+    date_hierarchy = "published_at"
+    inlines = [PostAuthorInline]
+    filter_horizontal = ["categories", "tags"]
+    readonly_fields = ["view_count", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["title", "body"]}),
+        (_("发布"), {"fields": ["status", "published_at", "comments_enabled"]}),
+        (_("分类与标签"), {"fields": ["categories", "tags"]}),
+        (_("其他"), {"classes": ["collapse"], "fields": ["slug", "view_count", "updated_at"]}),
+    ]
+    actions = ["publish_now", "make_draft"]
+
+    class Media:
+        js = ["js/math.js", "js/admin-preview.js"]
+        css = {"all": ["css/admin-preview.css"]}
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        queryset = super().get_queryset(request).with_authors()
+        if can_change_any_post(request):
+            return queryset
+        return queryset.filter(authors__user=request.user).distinct()
+
+    @admin.display(description=_("作者"))
+    def byline(self, post: Post) -> str:
+        return ", ".join(author.display_name for author in post.ordered_authors)
+
+    @admin.display(description=_("状态"))
+    def state(self, post: Post) -> str:
+        if post.status == Post.Status.DRAFT:
+            return _("草稿")
+        return _("已公开") if post.is_public else _("定时发布")
+
+    def has_change_permission(self, request: HttpRequest, obj: Post | None = None) -> bool:
+        allowed = super().has_change_permission(request, obj)
+        if obj is None or not allowed or can_change_any_post(request):
+            return allowed
+        return obj.authors.filter(user=request.user).exists()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Post | None = None) -> bool:
+        allowed = super().has_delete_permission(request, obj)
+        if obj is None or not allowed or can_change_any_post(request):
+            return allowed
+        return obj.authors.filter(user=request.user).exists()
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        post = form.instance
+        if not post.post_authors.exists():
+            author, _created = Author.objects.get_or_create(
+                user=request.user,
+                defaults={"display_name": request.user.get_full_name() or request.user.username},
+            )
+            PostAuthor.objects.create(post=post, author=author)
+
+    @admin.action(description=_("立即发布所选文章"), permissions=["change"])
+    def publish_now(self, request: HttpRequest, queryset: QuerySet) -> None:
+        count = 0
+        for post in queryset:
+            if self.has_change_permission(request, post):
+                post.status = Post.Status.PUBLISHED
+                post.published_at = timezone.now()
+                post.save(update_fields=["status", "published_at", "updated_at"])
+                count += 1
+        self.message_user(
+            request, ngettext("已发布 %d 篇文章。", "已发布 %d 篇文章。", count) % count
+        )
+
+    @admin.action(description=_("将所选文章改为草稿"), permissions=["change"])
+    def make_draft(self, request: HttpRequest, queryset: QuerySet) -> None:
+        count = 0
+        for post in queryset:
+            if self.has_change_permission(request, post):
+                post.status = Post.Status.DRAFT
+                post.save(update_fields=["status", "updated_at"])
+                count += 1
+        self.message_user(
+            request,
+            ngettext("%d 篇文章已改为草稿。", "%d 篇文章已改为草稿。", count) % count,
+            messages.SUCCESS,
+        )

@@ -1,0 +1,22 @@
+class PostIdConverter:
+    """A post id: at most 18 digits, so the value always fits a 64-bit column (else 404)."""
+
+    regex = "[0-9]{1,18}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
+class PageNumberConverter:
+    """A listing page number from 1 up; `0` or an absurd number never reaches the paginator."""
+
+    regex = "[1-9][0-9]{0,8}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)

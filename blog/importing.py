@@ -1,0 +1,207 @@
+"""Import posts from Markdown files with YAML front matter (the Hugo / Jekyll / Hexo format)."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from django.contrib.auth import get_user_model
+from django.core.management.color import no_style
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from blog.models import Author, Category, Post, PostAuthor, Tag, unicode_slug
+
+MAX_POST_ID = 2**63 - 1
+STATUSES = {
+    "published": Post.Status.PUBLISHED,
+    "publish": Post.Status.PUBLISHED,
+    "draft": Post.Status.DRAFT,
+}
+
+
+class ImportFileError(ValueError):
+    """A file that cannot be imported, with the reason in words."""
+
+
+@dataclass
+class PostSource:
+    path: Path
+    title: str
+    body: str
+    published_at: dt.datetime
+    status: str
+    authors: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    id: int | None = None
+    views: int | None = None
+    slug: str = ""
+
+
+def find_markdown_files(paths: list[str]) -> list[Path]:
+    """The .md files named, and those under the folders named, in a stable order."""
+    found: list[Path] = []
+    for name in paths:
+        path = Path(name)
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*.md") if p.is_file()))
+        else:
+            found.append(path)
+    return found
+
+
+def split_front_matter(text: str) -> tuple[dict, str]:
+    lines = text.lstrip("\ufeff").split("\n")
+    if not lines or lines[0].strip() != "---":
+        raise ImportFileError("no YAML front matter (the file must start with a '---' line)")
+    closing = [n for n, line in enumerate(lines[1:], start=1) if line.strip() in {"---", "..."}]
+    if not closing:
+        raise ImportFileError("the front matter is not closed by a '---' line")
+    end = closing[0]
+    try:
+        meta = yaml.safe_load("\n".join(lines[1:end])) or {}
+    except yaml.YAMLError as error:
+        raise ImportFileError(f"invalid YAML front matter: {error}") from None
+    if not isinstance(meta, dict):
+        raise ImportFileError("the front matter must be a mapping of keys to values")
+    return meta, "\n".join(lines[end + 1 :]).lstrip("\n")
+
+
+def as_names(value: object, key: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str | int | float):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str | int | float) for v in value):
+        raise ImportFileError(f"'{key}' must be a name or a list of names")
+    names = [str(v).strip() for v in value if str(v).strip()]
+    if any(len(name) > 100 for name in names):
+        raise ImportFileError(f"a name in '{key}' is longer than 100 characters")
+    return list(dict.fromkeys(names))
+
+
+def as_datetime(value: object) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        moment = value
+    elif isinstance(value, dt.date):
+        moment = dt.datetime.combine(value, dt.time())
+    elif isinstance(value, str):
+        try:
+            moment = parse_datetime(value.strip()) or dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ImportFileError(f"'date' is not a valid date: {value!r}") from None
+    else:
+        raise ImportFileError("'date' is missing or not a date")
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment
+
+
+def as_count(meta: dict, key: str, minimum: int) -> int | None:
+    value = meta.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= MAX_POST_ID:
+        raise ImportFileError(f"'{key}' must be a whole number from {minimum} to {MAX_POST_ID}")
+    return value
+
+
+def parse_file(path: Path) -> PostSource:
+    """Read and check one file; raises ImportFileError saying what is wrong."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as error:
+        raise ImportFileError(f"cannot read: {error.strerror or error}") from None
+    except UnicodeDecodeError:
+        raise ImportFileError("not UTF-8 text") from None
+    meta, body = split_front_matter(text.replace("\r\n", "\n").replace("\x00", ""))
+    title = str(meta.get("title") or "").strip()
+    if not title:
+        raise ImportFileError("'title' is missing")
+    if len(title) > 200:
+        raise ImportFileError("'title' is longer than 200 characters")
+    status = STATUSES.get(str(meta.get("status", "published")).strip().lower())
+    if status is None:
+        raise ImportFileError("'status' must be 'published' or 'draft'")
+    return PostSource(
+        path=path,
+        title=title,
+        body=body,
+        published_at=as_datetime(meta.get("date")),
+        status=status,
+        authors=as_names(meta.get("authors", meta.get("author")), "authors"),
+        categories=as_names(meta.get("categories"), "categories"),
+        tags=as_names(meta.get("tags"), "tags"),
+        id=as_count(meta, "id", 1),
+        views=as_count(meta, "views", 0),
+        slug=unicode_slug(str(meta.get("slug") or ""), "")[:200],
+    )
+
+
+def author_named(name: str) -> Author:
+    author = Author.objects.filter(display_name=name).first()
+    if author:
+        return author
+    slug = unicode_slug(name, "author")
+    if Author.objects.filter(slug=slug).exists():
+        slug = f"{slug}-{Author.objects.aggregate(n=Max('id'))['n'] + 1}"
+    user_model = get_user_model()
+    username = slug[:140]
+    while user_model.objects.filter(username=username).exists():
+        username += "_"
+    user = user_model(username=username)
+    user.set_unusable_password()
+    user.save()
+    return Author.objects.create(user=user, display_name=name, slug=slug)
+
+
+def named(model: type[Category] | type[Tag], name: str) -> Category | Tag:
+    existing = model.objects.filter(name=name).first()
+    if existing:
+        return existing
+    slug = unicode_slug(name, model.__name__.lower())
+    if model.objects.filter(slug=slug).exists():
+        slug = f"{slug}-{model.objects.count() + 1}"
+    return model.objects.create(name=name, slug=slug)
+
+
+@transaction.atomic
+def save_post(source: PostSource) -> tuple[Post, bool]:
+    """Create or update the post a file describes, with its byline, categories and tags."""
+    post = None
+    if source.id is not None:
+        post = Post.objects.filter(pk=source.id).first()
+    elif source.slug:
+        post = Post.objects.filter(slug=source.slug).first()
+    created = post is None
+    if created:
+        post = Post(pk=source.id, view_count=source.views or 0)
+    elif source.views is not None and source.views > post.view_count:
+        post.view_count = source.views  # never lose reads counted since the last import
+    post.title = source.title
+    post.body = source.body
+    post.published_at = source.published_at
+    post.status = source.status
+    post.slug = source.slug or post.slug
+    post.save()
+    authors = [author_named(name) for name in source.authors]
+    if authors or created:
+        post.post_authors.all().delete()
+        PostAuthor.objects.bulk_create(
+            PostAuthor(post=post, author=author, order=order)
+            for order, author in enumerate(authors)
+        )
+    post.categories.set([named(Category, name) for name in source.categories])
+    post.tags.set([named(Tag, name) for name in source.tags])
+    return post, created
+
+
+def reset_post_id_sequence() -> None:
+    """After explicit ids, make the next automatic id follow the largest one (PostgreSQL)."""
+    statements = connection.ops.sequence_reset_sql(no_style(), [Post])
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)

@@ -1,0 +1,20 @@
+from django.core.management.base import BaseCommand
+
+from blog.models import Post
+
+
+class Command(BaseCommand):
+    help = "Render every post's Markdown again (after the rendering pipeline changes)."
+
+    def handle(self, *args, **options) -> None:
+        count = 0
+        for post in Post.objects.iterator(chunk_size=200):
+            post.render()
+            Post.objects.filter(pk=post.pk).update(
+                body_html=post.body_html,
+                excerpt_html=post.excerpt_html,
+                toc=post.toc,
+                has_math=post.has_math,
+            )
+            count += 1
+        self.stdout.write(f"Rendered {count} posts again.")

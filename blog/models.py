@@ -1,0 +1,262 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Prefetch, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
+
+from blog.rendering import render_markdown
+
+
+def unicode_slug(value: str, fallback: str) -> str:
+    return slugify(value, allow_unicode=True)[:100] or fallback
+
+
+class Author(models.Model):
+    """A writer's public profile, one per user."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="author"
+    )
+    display_name = models.CharField(_("显示名"), max_length=100)
+    slug = models.SlugField(_("别名"), max_length=100, unique=True, allow_unicode=True)
+    bio = models.TextField(_("简介"), blank=True, default="")
+    website = models.URLField(_("网站"), blank=True, default="")
+
+    class Meta:
+        ordering = ["display_name"]
+        verbose_name = _("作者")
+        verbose_name_plural = _("作者")
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.slug:
+            self.slug = unicode_slug(self.display_name, f"author-{self.user_id}")
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("blog:author_detail", kwargs={"slug": self.slug})
+
+
+class Category(models.Model):
+    name = models.CharField(_("名称"), max_length=100, unique=True)
+    slug = models.SlugField(_("别名"), max_length=100, unique=True, allow_unicode=True)
+    description = models.TextField(_("描述"), blank=True, default="")
+    order = models.PositiveIntegerField(_("排序"), default=0)
+
+    class Meta:
+        ordering = ["order", "name"]
+        verbose_name = _("分类")
+        verbose_name_plural = _("分类")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.slug:
+            self.slug = unicode_slug(self.name, "category")
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("blog:category_detail", kwargs={"slug": self.slug})
+
+
+class Tag(models.Model):
+    name = models.CharField(_("名称"), max_length=100, unique=True)
+    slug = models.SlugField(_("别名"), max_length=100, unique=True, allow_unicode=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("标签")
+        verbose_name_plural = _("标签")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.slug:
+            self.slug = unicode_slug(self.name, "tag")
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("blog:tag_detail", kwargs={"name": self.name})
+
+
+class PostQuerySet(models.QuerySet):
+    """Read vocabulary for posts; each page's joins live in one method."""
+
+    def published(self) -> "PostQuerySet":
+        """Published and already due: a future `published_at` means scheduled, so hidden."""
+        return self.filter(status=Post.Status.PUBLISHED, published_at__lte=timezone.now())
+
+    def visible_to(self, user) -> "PostQuerySet":
+        """Published posts, plus drafts the user may preview (editors: all; authors: their own)."""
+        if not user.is_authenticated:
+            return self.published()
+        if user.is_superuser or user.has_perm("blog.change_any_post"):
+            return self
+        return self.filter(
+            Q(status=Post.Status.PUBLISHED, published_at__lte=timezone.now())
+            | Q(authors__user=user)
+        ).distinct()
+
+    def with_authors(self) -> "PostQuerySet":
+        return self.prefetch_related(
+            Prefetch(
+                "post_authors",
+                queryset=PostAuthor.objects.select_related("author").order_by("order", "id"),
+            )
+        )
+
+    def for_list(self) -> "PostQuerySet":
+        """Cards on listing pages: authors in order and categories, without the full body."""
+        return (
+            self.with_authors()
+            .prefetch_related("categories")
+            .defer("body", "body_html", "toc")
+            .order_by("-published_at", "-id")
+        )
+
+    def for_detail(self) -> "PostQuerySet":
+        """The article page: authors in order, categories and tags."""
+        return self.with_authors().prefetch_related("categories", "tags")
+
+
+class Post(models.Model):
+    """An article; its numeric id is its public URL (`/archives/<id>`)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        PUBLISHED = "published", _("已发布")
+
+    title = models.CharField(_("标题"), max_length=200)
+    slug = models.SlugField(_("别名"), max_length=200, blank=True, default="", allow_unicode=True)
+    authors = models.ManyToManyField(
+        Author, through="PostAuthor", related_name="posts", verbose_name=_("作者")
+    )
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    published_at = models.DateTimeField(
+        _("发布时间"), default=timezone.now, help_text=_("将来的时间表示定时发布。")
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    body = models.TextField(_("正文（Markdown）"), blank=True, default="")
+    body_html = models.TextField(editable=False, blank=True, default="")
+    excerpt_html = models.TextField(editable=False, blank=True, default="")
+    toc = models.JSONField(editable=False, default=list, blank=True)
+    has_math = models.BooleanField(editable=False, default=False)
+    categories = models.ManyToManyField(
+        Category, related_name="posts", blank=True, verbose_name=_("分类")
+    )
+    tags = models.ManyToManyField(Tag, related_name="posts", blank=True, verbose_name=_("标签"))
+    comments_enabled = models.BooleanField(_("允许评论"), default=True)
+    view_count = models.BigIntegerField(_("阅读数"), default=0)
+
+    objects = PostQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        verbose_name = _("文章")
+        verbose_name_plural = _("文章")
+        permissions = [("change_any_post", _("Can change posts of any author"))]
+        indexes = [
+            models.Index(fields=["status", "-published_at"], name="post_status_published_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(view_count__gte=0), name="post_view_count_gte_0"),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "published"]), name="post_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        self.render()
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("blog:post_detail", kwargs={"pk": self.pk})
+
+    def render(self) -> None:
+        """Fill the stored HTML from the Markdown source."""
+        rendered = render_markdown(self.body)
+        self.body_html = rendered.html
+        self.excerpt_html = rendered.excerpt_html
+        self.toc = [list(entry) for entry in rendered.toc]
+        self.has_math = rendered.has_math
+
+    @property
+    def is_public(self) -> bool:
+        return self.status == self.Status.PUBLISHED and self.published_at <= timezone.now()
+
+    @property
+    def ordered_authors(self) -> list[Author]:
+        """Authors in byline order (uses the prefetch from `with_authors()`)."""
+        return [link.author for link in self.post_authors.all()]
+
+    def add_views(self, count: int = 1) -> None:
+        Post.objects.filter(pk=self.pk).update(view_count=F("view_count") + count)
+
+
+class PostAuthor(models.Model):
+    """An author's place in a post's byline."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="post_authors")
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="post_links")
+    order = models.PositiveSmallIntegerField(_("顺序"), default=0)
+
+    class Meta:
+        ordering = ["order", "id"]
+        verbose_name = _("文章作者")
+        verbose_name_plural = _("文章作者")
+        constraints = [
+            models.UniqueConstraint(fields=["post", "author"], name="post_author_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.post_id}: {self.author}"
+
+
+class PostDailyViews(models.Model):
+    """How many counted reads a post had on one day (site time zone)."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="daily_views")
+    day = models.DateField()
+    views = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("每日阅读")
+        verbose_name_plural = _("每日阅读")
+        constraints = [
+            models.UniqueConstraint(fields=["post", "day"], name="post_daily_views_unique"),
+            models.CheckConstraint(condition=Q(views__gte=0), name="post_daily_views_gte_0"),
+        ]
+        indexes = [models.Index(fields=["day", "post"], name="post_daily_views_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.post_id} {self.day}: {self.views}"
+
+
+class Citation(models.Model):
+    """A link in `source`'s body to `target`, another post of this site."""
+
+    source = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="citations_made")
+    target = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="citations_received")
+
+    class Meta:
+        verbose_name = _("文章引用")
+        verbose_name_plural = _("文章引用")
+        constraints = [
+            models.UniqueConstraint(fields=["source", "target"], name="citation_unique"),
+            models.CheckConstraint(condition=~Q(source=F("target")), name="citation_not_self"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} → {self.target_id}"

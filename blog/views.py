@@ -1,0 +1,143 @@
+from django.conf import settings
+from django.core.paginator import Page
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django.views.generic import DetailView, ListView
+
+from blog.models import Author, Category, Post, Tag
+from blog.rendering import Profile, render_markdown
+
+PREVIEW_LIMITS = {Profile.POST: 1_000_000, Profile.COMMENT: 20_000}
+
+
+def page_window(page: Page, around: int = 2) -> list[int | None]:
+    """Page numbers to link: first, last and a window around the current one; None is a gap."""
+    last = page.paginator.num_pages
+    wanted = {1, last, *range(page.number - around, page.number + around + 1)}
+    numbers: list[int | None] = []
+    for number in sorted(n for n in wanted if 1 <= n <= last):
+        if numbers and number - (numbers[-1] or 0) > 1:
+            numbers.append(None)
+        numbers.append(number)
+    return numbers
+
+
+class PaginatedListMixin:
+    """Listing pages: page size from settings and page links built by `page_url()`."""
+
+    context_object_name = "posts"
+    template_name = "blog/post_list.html"
+
+    def get_paginate_by(self, queryset) -> int:
+        return settings.SPACES_POSTS_PER_PAGE
+
+    def page_url(self, number: int) -> str:
+        raise NotImplementedError
+
+    def get_context_data(self, **kwargs) -> dict:
+        context = super().get_context_data(**kwargs)
+        page = context.get("page_obj")
+        if page is not None and page.paginator.num_pages > 1:
+            context["page_links"] = [
+                (n, self.page_url(n) if n else None, n == page.number) for n in page_window(page)
+            ]
+            if page.has_previous():
+                context["previous_page_url"] = self.page_url(page.previous_page_number())
+            if page.has_next():
+                context["next_page_url"] = self.page_url(page.next_page_number())
+        return context
+
+
+class PostListView(PaginatedListMixin, ListView):
+    def get_queryset(self):
+        return Post.objects.published().for_list()
+
+    def page_url(self, number: int) -> str:
+        if number == 1:
+            return reverse("blog:post_list")
+        return reverse("blog:post_list_page", kwargs={"page": number})
+
+
+class FilteredListView(PaginatedListMixin, ListView):
+    """Posts of one category, tag or author: `/<prefix>/<key>/` then `/<prefix>/<key>/<n>/`."""
+
+    model: type[Author] | type[Category] | type[Tag]
+    lookup: str
+    url_name: str
+
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        self.subject = get_object_or_404(self.model, **{self.lookup: kwargs[self.lookup]})
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return self.subject.posts.published().for_list()
+
+    def page_url(self, number: int) -> str:
+        kwargs = {self.lookup: getattr(self.subject, self.lookup)}
+        if number == 1:
+            return reverse(f"blog:{self.url_name}", kwargs=kwargs)
+        return reverse(f"blog:{self.url_name}_page", kwargs={**kwargs, "page": number})
+
+    def get_context_data(self, **kwargs) -> dict:
+        return super().get_context_data(
+            subject=self.subject, listing_title=self.listing_title(), **kwargs
+        )
+
+
+class CategoryDetailView(FilteredListView):
+    model, lookup, url_name = Category, "slug", "category_detail"
+
+    def listing_title(self) -> str:
+        return _("分类 %(name)s 下的文章") % {"name": self.subject.name}
+
+
+class TagDetailView(FilteredListView):
+    model, lookup, url_name = Tag, "name", "tag_detail"
+
+    def listing_title(self) -> str:
+        return _("标签 %(name)s 下的文章") % {"name": self.subject.name}
+
+
+class AuthorDetailView(FilteredListView):
+    model, lookup, url_name = Author, "slug", "author_detail"
+    template_name = "blog/author_detail.html"
+
+    def listing_title(self) -> str:
+        return _("%(name)s 发布的文章") % {"name": self.subject.display_name}
+
+
+class PostDetailView(DetailView):
+    context_object_name = "post"
+
+    def get_queryset(self):
+        return Post.objects.visible_to(self.request.user).for_detail()
+
+    def get_context_data(self, **kwargs) -> dict:
+        context = super().get_context_data(**kwargs)
+        post = self.object
+        published = Post.objects.published().only("id", "title")
+        older = Q(published_at__lt=post.published_at) | Q(
+            published_at=post.published_at, id__lt=post.id
+        )
+        newer = Q(published_at__gt=post.published_at) | Q(
+            published_at=post.published_at, id__gt=post.id
+        )
+        context["previous_post"] = published.filter(older).order_by("-published_at", "-id").first()
+        context["next_post"] = published.filter(newer).order_by("published_at", "id").first()
+        return context
+
+
+@require_POST
+def preview(request: HttpRequest) -> HttpResponse:
+    """Render Markdown with the site's pipeline; posts need staff, comments anyone."""
+    profile = Profile.POST if request.POST.get("profile") == "post" else Profile.COMMENT
+    if profile is Profile.POST and not request.user.is_staff:
+        return HttpResponse(status=403)
+    body = request.POST.get("body", "")
+    if len(body) > PREVIEW_LIMITS[profile]:
+        return HttpResponseBadRequest("Too long to preview.")
+    return HttpResponse(render_markdown(body, profile).html)
