@@ -156,6 +156,8 @@ class Post(models.Model):
     tags = models.ManyToManyField(Tag, related_name="posts", blank=True, verbose_name=_("标签"))
     comments_enabled = models.BooleanField(_("允许评论"), default=True)
     view_count = models.BigIntegerField(_("阅读数"), default=0)
+    # Approved comments, kept by the comments app with F() updates so listings need no join.
+    comment_count = models.PositiveIntegerField(_("评论数"), default=0, editable=False)
 
     objects = PostQuerySet.as_manager()
 
@@ -242,6 +244,20 @@ class PostDailyViews(models.Model):
 
     def __str__(self) -> str:
         return f"{self.post_id} {self.day}: {self.views}"
+
+
+class ViewFlushBatch(models.Model):
+    """A batch of buffered view hits already moved into the database (makes a flush idempotent)."""
+
+    batch = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("阅读数写入批次")
+        verbose_name_plural = _("阅读数写入批次")
+
+    def __str__(self) -> str:
+        return self.batch
 
 
 class Citation(models.Model):
