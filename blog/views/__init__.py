@@ -1,0 +1,1 @@
+"""Blog views, one module per domain; `blog.urls` imports them from here."""
