@@ -1,0 +1,86 @@
+"""What only a browser shows: MathJax typesetting from our own static files."""
+
+from urllib.parse import urlsplit
+
+import pytest
+
+from blog.models import Post
+from tests.factories import PostFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+BODY = r"""质能关系写成
+\begin{equation}E = mc^2\label{eq:energy}\end{equation}
+由式$\eqref{eq:energy}$可知，
+$$\mathop{\text{argmin}}_{\theta} \Vert x_{[:, :r]} \Vert \lt 1$$
+而
+\begin{align}
+a &= \left\{ b \right. \\
+c &= d \tag{*}
+\end{align}
+链接 $\href{javascript:alert(1)}{x}$ 不会执行。
+"""
+
+
+def typeset(page) -> None:
+    """Wait until math.js has finished all queued typesetting."""
+    page.evaluate("() => window.spacesTypeset(document.createElement('div'))")
+    page.wait_for_load_state("networkidle")
+
+
+def test_article_math_typesets_locally(live_server, page):
+    post = PostFactory(body=BODY, status=Post.Status.PUBLISHED)
+    requests: list[str] = []
+    dialogs: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(live_server.url + post.get_absolute_url())
+    typeset(page)
+
+    assert page.locator("mjx-container").count() >= 5
+    assert page.locator("mjx-merror").count() == 0
+    assert "(1)" in page.locator(".post-body").inner_text()
+    hrefs = page.eval_on_selector_all(
+        "a", "els => els.map(a => a.getAttribute('href') ?? a.getAttribute('data-mjx-href'))"
+    )
+    assert not [h for h in hrefs if h and h.strip().lower().startswith("javascript:")]
+    assert dialogs == []
+    own_host = urlsplit(live_server.url).netloc
+    foreign = [
+        url
+        for url in requests
+        if not url.startswith(("data:", "blob:")) and urlsplit(url).netloc != own_host
+    ]
+    assert foreign == []
+    assert any("/static/vendor/mathjax/" in url for url in requests)
+
+
+def test_eqref_shows_the_referenced_number(live_server, page):
+    post = PostFactory(
+        body="\\begin{equation}a=b\\label{eq:first}\\end{equation}\n"
+        "\\begin{equation}c=d\\label{eq:second}\\end{equation}\n"
+        "见式$\\eqref{eq:second}$和式$\\eqref{eq:first}$。"
+    )
+    page.goto(live_server.url + post.get_absolute_url())
+    typeset(page)
+    text = page.locator(".post-body p").last.inner_text()
+    assert text.index("(2)") < text.index("(1)")
+
+
+def test_page_without_math_loads_no_mathjax(live_server, page):
+    post = PostFactory(body="没有公式的文章。")
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto(live_server.url + post.get_absolute_url())
+    page.wait_for_load_state("networkidle")
+    assert not [url for url in requests if "/vendor/mathjax/" in url]
+
+
+def test_long_formula_does_not_widen_the_page_on_a_phone(live_server, browser):
+    post = PostFactory(body="$$" + " + ".join(f"x_{{{i}}}^2" for i in range(80)) + "$$")
+    context = browser.new_context(viewport={"width": 375, "height": 700})
+    page = context.new_page()
+    page.goto(live_server.url + post.get_absolute_url())
+    typeset(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    context.close()
