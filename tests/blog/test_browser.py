@@ -84,3 +84,32 @@ def test_long_formula_does_not_widen_the_page_on_a_phone(live_server, browser):
     typeset(page)
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     context.close()
+
+
+def test_admin_live_preview_typesets_math(live_server, browser, client):
+    from django.conf import settings
+
+    from tests.factories import UserFactory
+
+    editor = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(editor)
+    context = browser.new_context()
+    context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    page = context.new_page()
+    page.goto(live_server.url + "/admin/blog/post/add/")
+    page.fill(
+        "#id_body", "预览 $\\alpha^2$ 与\n$$\\int_0^1 x\\,dx$$\n<script>window.hacked=1</script>"
+    )
+    preview = page.locator(".spaces-preview")
+    preview.locator("mjx-container").first.wait_for(timeout=15_000)
+    assert preview.locator("mjx-container").count() == 2
+    assert page.evaluate("window.hacked") is None
+    context.close()
