@@ -1,0 +1,462 @@
+"""The one Markdown → HTML pipeline, shared by posts, comments and previews."""
+
+import html
+import re
+import threading
+import xml.etree.ElementTree as etree
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import partial
+from html.parser import HTMLParser
+from typing import NamedTuple
+
+from bleach.css_sanitizer import CSSSanitizer
+from bleach.html5lib_shim import Filter, getTreeWalker
+from bleach.sanitizer import Cleaner
+from markdown import Markdown
+from markdown.blockprocessors import BlockProcessor
+from markdown.extensions import Extension
+from markdown.inlinepatterns import InlineProcessor
+from markdown.treeprocessors import Treeprocessor
+from markdown.util import HTML_PLACEHOLDER_RE, AtomicString
+from pygments.token import STANDARD_TYPES
+from pymdownx import arithmatex, slugs
+
+MORE_MARKER = "<!--more-->"
+# Comment the pipeline inserts where the automatic excerpt ends; an author's <!--more--> wins.
+_AUTO_MARKER_TEXT = "spaces:excerpt"
+COMMENT_QUOTE_URL = "/comments/{}"
+COMMENT_LINK_REL = "nofollow ugc noopener"
+
+
+class Profile(StrEnum):
+    """How much the author is trusted: staff posts, or visitors' comments."""
+
+    POST = "post"
+    COMMENT = "comment"
+
+
+class TocEntry(NamedTuple):
+    level: int
+    anchor: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """Sanitised output of render_markdown()."""
+
+    html: str
+    excerpt_html: str
+    toc: list[TocEntry]
+    has_math: bool
+
+
+# --- Markdown extensions -------------------------------------------------------------------------
+
+# A display-math opener at the start of a line; group 1 is the delimiter, for the failure memo.
+_DISPLAY_START_RE = re.compile(r"^[ \t]*(\$\$|\\\[|\\begin\{[a-z]+\*?\})", re.MULTILINE)
+# Arithmatex's own block patterns, used unanchored: arithmatex only accepts a block that is
+# nothing but math, while authors put display math inside paragraphs without blank lines.
+_DISPLAY_RE = re.compile(
+    "|".join((arithmatex.RE_DOLLAR_BLOCK, arithmatex.RE_BRACKET_BLOCK, arithmatex.RE_TEX_BLOCK)),
+    re.DOTALL,
+)
+# Each unclosed opener costs a scan to the end of its block; give up after this many.
+_MAX_FAILED_OPENERS = 16
+_CONTAINER_START_RE = re.compile(r"[ ]{0,3}(?:(?:[*+-]|\d+\.)(?:[ \t]|$)|>)", re.MULTILINE)
+# Inline patterns in the group layout of arithmatex's (escaped backslashes | opener, math), for
+# its InlineArithmatexPattern. Arithmatex's own \(…\) lets math contain \(, so every unclosed \(
+# rescans the rest of the paragraph (quadratic; 40 KB took 6 s); here math cannot contain its
+# opener. $$…$$ and \[…\] mid-line would otherwise become $\(…\)$ and an escaped [.
+_ROUND_INLINE_RE = (
+    r"(?:(?<!\\)((?:\\{2})+?)(?=\\\()|(?<!\\)(\\\()((?:\\[^()]|[^\\\x02\x03])+?)\\\))"
+)
+_DISPLAY_INLINE_RE = (
+    r"(?:(?<!\\)((?:\\{2})+)(?=\$\$)|(?<!\\)(\$\$)((?:\\.|[^\\$\x02\x03]|\$(?!\$))+?)\$\$)"
+    r"|(?:(?<!\\)((?:\\{2})+?)(?=\\\[)|(?<!\\)(\\\[)((?:\\[^\[\]]|[^\\\x02\x03])+?)\\\])"
+)
+_COMMENT_QUOTE_RE = (
+    r"\[comment=(\d{1,18})\][ \t]*([^\[\]\s\x02\x03][^\[\]\n\x02\x03]{0,63})\[/comment\]"
+)
+# Python-Markdown scans to the end of the paragraph for the `]` and `)` closing every `[` and
+# `](` (upstream issue #798): 10 KB of `[` took 26 s. Nesting and link targets are bounded here.
+_LINK_PROCESSORS = ["reference", "link", "image_link", "image_reference"]
+_LINK_PROCESSORS += ["short_reference", "short_image_ref"]
+_MAX_BRACKET_DEPTH = 16
+_LINK_TARGET_WINDOW = 2000
+_BRACKET_RE = re.compile(r"[\[\]]")
+
+
+def _link_text(data: str, index: int) -> tuple[str, int, bool]:
+    """LinkInlineProcessor.getText, giving up at a bracket depth no link text reaches."""
+    depth = 1
+    for bracket in _BRACKET_RE.finditer(data, index):
+        depth += 1 if bracket.group() == "[" else -1
+        if depth == 0:
+            return data[index : bracket.start()], bracket.end(), True
+        if depth > _MAX_BRACKET_DEPTH:
+            break
+    return "", index, False
+
+
+def _windowed_link(get_link: Callable, data: str, index: int) -> tuple[str, str | None, int, bool]:
+    """LinkInlineProcessor.getLink on the next few thousand characters only."""
+    href, title, end, handled = get_link(data[index : index + _LINK_TARGET_WINDOW], 0)
+    return href, title, index + end, handled
+
+
+def _next_display_math(block: str, pos: int, failed: set[str]) -> tuple[int, re.Match] | None:
+    """Find the next closed display math starting a line at or after pos."""
+    for start in _DISPLAY_START_RE.finditer(block, pos):
+        opener = start.group(1)
+        if opener in failed:
+            continue  # it found no closer from an earlier position, so none from here
+        if match := _DISPLAY_RE.match(block, start.start(1)):
+            return start.start(), match
+        failed.add(opener)
+        if len(failed) > _MAX_FAILED_OPENERS:
+            return None
+    return None
+
+
+class _DisplayMathProcessor(BlockProcessor):
+    """Give display math that starts a line a block of its own, splitting its paragraph."""
+
+    def test(self, parent: etree.Element, block: str) -> bool:
+        # List items and quotes re-parse their content, math included, once unwrapped.
+        return not _CONTAINER_START_RE.match(block) and bool(_next_display_math(block, 0, set()))
+
+    def run(self, parent: etree.Element, blocks: list[str]) -> None:
+        block, pos, failed = blocks.pop(0), 0, set()
+        while found := _next_display_math(block, pos, failed):
+            start, match = found
+            if before := block[pos:start].strip():
+                self.parser.parseBlocks(parent, [before])
+            math = match.group(0)
+            if not math.startswith("\\begin"):
+                math = f"\\[{match.group('math') or match.group('math3')}\\]"
+            etree.SubElement(parent, "div", {"class": "arithmatex"}).text = AtomicString(math)
+            pos = match.end()
+        if rest := block[pos:].strip():
+            self.parser.parseBlocks(parent, [rest])
+
+
+class _CommentQuoteProcessor(InlineProcessor):
+    def handleMatch(self, m: re.Match, data: str) -> tuple[etree.Element, int, int]:
+        el = etree.Element("a", {"href": COMMENT_QUOTE_URL.format(int(m.group(1)))})
+        el.set("class", "comment-quote")
+        # Escaped here because the serializer would pass `&amp;` in a name through as an entity.
+        el.text = AtomicString(f"@{html.escape(m.group(2).rstrip(), quote=False)}")
+        return el, m.start(0), m.end(0)
+
+
+class _MathTextProcessor(Treeprocessor):
+    """Escape math text so the serializer cannot read `&name;` in TeX as an entity."""
+
+    def run(self, root: etree.Element) -> None:
+        for el in root.iter():
+            if "arithmatex" in el.get("class", "").split() and el.text:
+                el.text = AtomicString(html.escape(el.text, quote=False))
+                self.md.spaces_has_math = True
+
+
+class _FigureProcessor(Treeprocessor):
+    """Turn a paragraph holding only an image into a linked figure captioned with its alt text."""
+
+    def run(self, root: etree.Element) -> None:
+        for p in list(root.iter("p")):
+            img = p[0] if len(p) == 1 else None
+            if (
+                img is None
+                or img.tag != "img"
+                or (p.text or "").strip()
+                or (img.tail or "").strip()
+            ):
+                continue
+            src, alt = img.get("src", ""), img.get("alt", "")
+            p.remove(img)
+            p.tag, p.text = "figure", None
+            img.tail = None
+            link = etree.SubElement(p, "a", {"href": src})
+            link.append(img)
+            if alt:
+                etree.SubElement(p, "figcaption").text = AtomicString(alt)
+
+
+class _ImageToLinkProcessor(Treeprocessor):
+    """Comments may not embed images; link to them instead."""
+
+    def run(self, root: etree.Element) -> None:
+        for img in list(root.iter("img")):
+            src, alt = img.get("src", ""), img.get("alt", "")
+            img.tag, img.attrib = "a", {"href": src}
+            img.text = AtomicString(alt or src)
+
+
+class _ExcerptProcessor(Treeprocessor):
+    """Mark where the automatic excerpt ends: after whole top-level blocks, at least a paragraph."""
+
+    def run(self, root: etree.Element) -> None:
+        length, seen_paragraph = 0, False
+        for index, child in enumerate(root):
+            if child.tag == "div" and "footnote" in child.get("class", "").split():
+                root.insert(index, etree.Comment(_AUTO_MARKER_TEXT))
+                return
+            length += self._text_length(child)
+            seen_paragraph = seen_paragraph or child.tag == "p" or child.find(".//p") is not None
+            if seen_paragraph and length >= self.md.spaces_excerpt_length:
+                root.insert(index + 1, etree.Comment(_AUTO_MARKER_TEXT))
+                return
+
+    def _text_length(self, el: etree.Element) -> int:
+        stash = self.md.htmlStash.rawHtmlBlocks
+        text = "".join(el.itertext())
+        return len(HTML_PLACEHOLDER_RE.sub(lambda m: plain_text(str(stash[int(m[1])])), text))
+
+
+class _SpacesExtension(Extension):
+    def __init__(self, profile: Profile, excerpt_length: int) -> None:
+        super().__init__()
+        self.profile = profile
+        self.excerpt_length = excerpt_length
+
+    def extendMarkdown(self, md: Markdown) -> None:
+        md.spaces_has_math = False
+        md.spaces_excerpt_length = self.excerpt_length
+        md.parser.blockprocessors.register(_DisplayMathProcessor(md.parser), "display-math", 79.9)
+        display = {"generic": True, "tex_inline_wrap": ["\\[", "\\]"]}
+        md.inlinePatterns.register(
+            arithmatex.InlineArithmatexPattern(_DISPLAY_INLINE_RE, display),
+            "arithmatex-display",
+            189.95,
+        )
+        md.inlinePatterns.register(
+            arithmatex.InlineArithmatexPattern(_ROUND_INLINE_RE, {"generic": True}),
+            "arithmatex-round",
+            189.89,
+        )
+        for name in _LINK_PROCESSORS:
+            processor = md.inlinePatterns[name]
+            processor.getText = _link_text
+            processor.getLink = partial(_windowed_link, processor.getLink)
+        md.treeprocessors.register(_MathTextProcessor(md), "math-text", 19)
+        md.treeprocessors.register(_ExcerptProcessor(md), "excerpt", 4)
+        if self.profile is Profile.POST:
+            md.treeprocessors.register(_FigureProcessor(md), "figure", 18)
+            return
+        # Comments: raw HTML is shown as text, and `#1楼` is not a heading.
+        md.preprocessors.deregister("html_block")
+        md.inlinePatterns.deregister("html")
+        md.parser.blockprocessors.deregister("hashheader")
+        md.parser.blockprocessors.deregister("setextheader")
+        md.inlinePatterns.register(_CommentQuoteProcessor(_COMMENT_QUOTE_RE, md), "quote", 176)
+        md.treeprocessors.register(_ImageToLinkProcessor(md), "image-to-link", 18)
+
+
+def _markdown(profile: Profile, excerpt_length: int) -> Markdown:
+    extensions = [
+        "tables",
+        "pymdownx.superfences",
+        "pymdownx.highlight",
+        "pymdownx.arithmatex",
+        _SpacesExtension(profile, excerpt_length),
+    ]
+    if profile is Profile.POST:
+        # Footnote and heading ids would collide between the many comments on one page.
+        extensions += ["footnotes", "toc"]
+    return Markdown(
+        extensions=extensions,
+        extension_configs={
+            "tables": {"use_align_attribute": True},
+            "pymdownx.highlight": {"use_pygments": True, "guess_lang": False},
+            # Display math and \(…\) are registered by _SpacesExtension with arithmatex's pieces.
+            "pymdownx.arithmatex": {
+                "generic": True,
+                "inline_syntax": ["dollar"],
+                "block_syntax": [],
+            },
+            "toc": {"permalink": "#", "slugify": slugs.slugify(case="lower")},
+        },
+        output_format="html",
+    )
+
+
+def _toc_entries(tokens: list[dict]) -> Iterator[TocEntry]:
+    for token in tokens:
+        yield TocEntry(token["level"], token["id"], html.unescape(token["name"]))
+        yield from _toc_entries(token["children"])
+
+
+def render_markdown(
+    source: str, profile: Profile = Profile.POST, *, excerpt_length: int = 300
+) -> Rendered:
+    """Render Markdown with TeX to sanitised body and excerpt HTML."""
+    md = _markdown(profile, excerpt_length)
+    source = source.replace("\x00", "\ufffd")
+    try:
+        body = md.convert(source)
+        toc, has_math = list(_toc_entries(getattr(md, "toc_tokens", []))), md.spaces_has_math
+    except RecursionError:
+        # Python-Markdown recurses per nesting level; ~300 nested lists exhaust the stack.
+        body, toc, has_math = f"<pre>{html.escape(source)}</pre>", [], False
+    cut = body.find(MORE_MARKER)
+    if cut < 0:
+        cut = body.find(f"<!--{_AUTO_MARKER_TEXT}-->")
+    excerpt = body if cut < 0 else body[:cut]
+    return Rendered(
+        html=sanitize_html(body, profile),
+        excerpt_html=sanitize_html(excerpt, profile),
+        toc=toc,
+        has_math=has_math,
+    )
+
+
+# --- Sanitising ----------------------------------------------------------------------------------
+
+_COMMON_TAGS = frozenset(
+    {"p", "br", "hr", "blockquote", "pre", "code", "kbd", "samp", "var", "em", "strong", "b", "i"}
+    | {"u", "s", "del", "ins", "mark", "small", "sub", "sup", "abbr", "cite", "q", "dfn", "span"}
+    | {"div", "a", "ul", "ol", "li", "dl", "dt", "dd", "table", "thead", "tbody", "tfoot", "tr"}
+    | {"th", "td", "caption", "details", "summary", "ruby", "rt", "rp"}
+)
+_POST_TAGS = _COMMON_TAGS | {"h1", "h2", "h3", "h4", "h5", "h6", "img", "figure", "figcaption"}
+_COMMON_ATTRIBUTES = {
+    "a": ["href", "title"],
+    "abbr": ["title"],
+    "ol": ["start", "reversed"],
+    "li": ["value"],
+    "th": ["align", "colspan", "rowspan"],
+    "td": ["align", "colspan", "rowspan"],
+    "details": ["open"],
+}
+_POST_ATTRIBUTES = _COMMON_ATTRIBUTES | {
+    "*": ["class", "id", "title", "style"],
+    "img": ["src", "alt", "title", "width", "height", "loading"],
+}
+_CSS_PROPERTIES = frozenset(
+    {"color", "background-color", "font-size", "font-weight", "font-style", "font-family"}
+    | {"text-align", "text-decoration", "text-indent", "vertical-align", "line-height"}
+    | {"white-space", "width", "height", "max-width", "min-width", "max-height", "margin"}
+    | {"margin-top", "margin-bottom", "margin-left", "margin-right", "padding", "border"}
+    | {"border-collapse", "border-color", "border-style", "border-width", "float", "display"}
+)
+# Classes the pipeline itself emits into comments; Pygments token classes only on spans.
+_PIPELINE_CLASSES = frozenset({"arithmatex", "highlight", "comment-quote"})
+_PYGMENTS_CLASSES = frozenset(STANDARD_TYPES.values()) - {""}
+
+
+def _comment_attribute(tag: str, name: str, value: str) -> bool:
+    if name == "class":
+        allowed = _PIPELINE_CLASSES | (_PYGMENTS_CLASSES if tag == "span" else frozenset())
+        return set(value.split()) <= allowed
+    return name in _COMMON_ATTRIBUTES.get(tag, ())
+
+
+class _CommentLinkFilter(Filter):
+    """Give every link in a comment rel="nofollow ugc noopener"."""
+
+    def __iter__(self) -> Iterator[dict]:
+        for token in super().__iter__():
+            if token["type"] == "StartTag" and token["name"] == "a":
+                token["data"][(None, "rel")] = COMMENT_LINK_REL
+            yield token
+
+
+_CLEANER_OPTIONS = {
+    Profile.POST: {
+        "tags": _POST_TAGS,
+        "attributes": _POST_ATTRIBUTES,
+        "css_sanitizer": CSSSanitizer(
+            allowed_css_properties=_CSS_PROPERTIES, allowed_svg_properties=()
+        ),
+    },
+    Profile.COMMENT: {
+        "tags": _COMMON_TAGS,
+        "attributes": _comment_attribute,
+        "filters": [_CommentLinkFilter],
+    },
+}
+_EtreeWalker = getTreeWalker("etree")
+
+
+class _LinearWalker(_EtreeWalker):
+    """html5lib's etree walker that finds a parent's position by lookup, not by list.index()."""
+
+    # The stock walker rescans the grandparent's children every time it leaves an element, which
+    # made a 1 MB post take 16 s and a long list of `<li><em>` quadratic.
+    def __init__(self, tree: etree.Element) -> None:
+        super().__init__(tree)
+        self.positions: dict[int, dict[int, int]] = {}
+
+    def getParentNode(self, node: object) -> object:
+        if not isinstance(node, tuple) or node[3] == "text" or len(node[2]) < 2:
+            return super().getParentNode(node)
+        parents = node[2]
+        parent = parents.pop()
+        grandparent = parents[-1]
+        if id(grandparent) not in self.positions:
+            self.positions[id(grandparent)] = {id(el): i for i, el in enumerate(grandparent)}
+        return parent, self.positions[id(grandparent)][id(parent)], parents, None
+
+
+# bleach's Cleaner keeps parser state and is documented as not thread-safe: one per thread.
+_local = threading.local()
+
+
+def _cleaner(profile: Profile) -> Cleaner:
+    if not hasattr(_local, "cleaners"):
+        _local.cleaners = {
+            key: Cleaner(protocols={"http", "https", "mailto"}, strip=True, **options)
+            for key, options in _CLEANER_OPTIONS.items()
+        }
+        for cleaner in _local.cleaners.values():
+            cleaner.walker = _LinearWalker
+    return _local.cleaners[profile]
+
+
+def sanitize_html(html: str, profile: Profile = Profile.POST) -> str:
+    """Clean HTML against the profile's allowlist; every rendered fragment passes through here."""
+    return _cleaner(Profile(profile)).clean(html)
+
+
+class _TextExtractor(HTMLParser):
+    _BLOCKS = frozenset(
+        {"p", "div", "br", "li", "tr", "td", "th", "blockquote", "pre", "hr", "figure", "dt", "dd"}
+        | {"figcaption", "table", "h1", "h2", "h3", "h4", "h5", "h6"}
+    )
+    _SKIPPED_CLASSES = frozenset({"headerlink", "footnote-ref", "footnote-backref", "footnote"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skip_tag, self.skip_depth = "", 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self.skip_depth:
+            self.skip_depth += tag == self.skip_tag
+            return
+        classes = set((dict(attrs).get("class") or "").split())
+        if tag in {"script", "style"} or classes & self._SKIPPED_CLASSES:
+            self.skip_tag, self.skip_depth = tag, 1
+        elif tag in self._BLOCKS:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.skip_depth:
+            self.skip_depth -= tag == self.skip_tag
+        elif tag in self._BLOCKS:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skip_depth:
+            self.parts.append(data)
+
+
+def plain_text(html: str) -> str:
+    """Reduce HTML to whitespace-collapsed text, keeping TeX source and dropping permalinks."""
+    parser = _TextExtractor()
+    parser.feed(html)
+    parser.close()
+    return " ".join("".join(parser.parts).split())
