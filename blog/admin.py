@@ -1,11 +1,16 @@
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from blog.counting import top_posts
 from blog.models import Author, Category, Post, PostAuthor, Tag
+from blog.services import sync_citations
 
 
 def can_change_any_post(request: HttpRequest) -> bool:
@@ -120,6 +125,26 @@ class PostAdmin(admin.ModelAdmin):
                 defaults={"display_name": request.user.get_full_name() or request.user.username},
             )
             PostAuthor.objects.create(post=post, author=author)
+        sync_citations(post)
+
+    def get_urls(self) -> list[URLPattern]:
+        top = path("top/", self.admin_site.admin_view(self.top_posts_view), name="blog_post_top")
+        return [top, *super().get_urls()]
+
+    def top_posts_view(self, request: HttpRequest) -> HttpResponse:
+        """Most read posts today, in 7 and 30 days and of all time (linked from the list)."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        posts = Post.objects.all()
+        if not can_change_any_post(request):
+            posts = posts.filter(authors__user=request.user)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("热门文章"),
+            "periods": top_posts(posts),
+        }
+        return TemplateResponse(request, "admin/blog/post/top_posts.html", context)
 
     @admin.action(description=_("立即发布所选文章"), permissions=["change"])
     def publish_now(self, request: HttpRequest, queryset: QuerySet) -> None:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from blog.models import Author, Category, Post, PostAuthor, Tag, unicode_slug
+from blog.services import sync_citations
 
 MAX_POST_ID = 2**63 - 1
 STATUSES = {
@@ -196,6 +197,7 @@ def save_post(source: PostSource) -> tuple[Post, bool]:
         )
     post.categories.set([named(Category, name) for name in source.categories])
     post.tags.set([named(Tag, name) for name in source.tags])
+    sync_citations(post)
     return post, created
 
 

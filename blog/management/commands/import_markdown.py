@@ -7,6 +7,8 @@ from blog.importing import (
     reset_post_id_sequence,
     save_post,
 )
+from blog.models import Post
+from blog.services import sync_all_citations
 
 
 class Command(BaseCommand):
@@ -22,12 +24,13 @@ class Command(BaseCommand):
         failures: list[tuple[str, str]] = []
         seen_ids: dict[int, str] = {}
         created = updated = 0
+        imported: list[Post] = []
         for number, path in enumerate(files, start=1):
             try:
                 source = parse_file(path)
                 if source.id is not None and source.id in seen_ids:
                     raise ImportFileError(f"id {source.id} is also used by {seen_ids[source.id]}")
-                _post, is_new = save_post(source)
+                post, is_new = save_post(source)
             except ImportFileError as error:
                 failures.append((str(path), str(error)))
             except Exception as error:  # noqa: BLE001 - one bad file must not stop the batch
@@ -35,10 +38,13 @@ class Command(BaseCommand):
             else:
                 if source.id is not None:
                     seen_ids[source.id] = str(path)
+                imported.append(post)
                 created += is_new
                 updated += not is_new
             self.progress(number, len(files))
         reset_post_id_sequence()
+        # A link to a post imported later in the run finds its target only now.
+        sync_all_citations(imported)
         for path, reason in failures:
             self.stderr.write(f"{path}: {reason}")
         self.stdout.write(f"Imported {created} new and {updated} updated posts.")

@@ -1,0 +1,301 @@
+"""Reader counts: which requests are reads, and recording each read exactly once.
+
+Counted reads go straight to the database (one UPDATE of `Post.view_count` and one upsert of the
+day's `PostDailyViews` row), or, with `SPACES_VIEW_BUFFER`, to a Redis hash that `flush_views`
+moves into the database in idempotent batches.
+"""
+
+import datetime as dt
+import logging
+import re
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from functools import lru_cache, wraps
+
+import redis
+from crawlerdetect import CrawlerDetect
+from django.conf import settings
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import F, QuerySet, Sum
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from blog.models import Post, PostAuthor, PostDailyViews, ViewFlushBatch
+
+logger = logging.getLogger(__name__)
+
+READ_WINDOW = 30 * 60  # seconds in which reloading an article counts once
+COOKIE_NAME = "spaces_read"
+COOKIE_SALT = "blog.counting"
+# Posts the cookie remembers (the newest); ~20 bytes each, sent only with /archives/ requests.
+COOKIE_MAX_POSTS = 32
+COOKIE_ITEM = re.compile(r"([0-9]{1,18})-([0-9]{1,12})")  # post id, Unix time of the read
+# No browser sends a longer User-Agent, and the crawler patterns take time superlinear in its
+# length: longer ones are not matched at all, just not counted.
+MAX_USER_AGENT = 512
+PURPOSE_HEADERS = ("HTTP_SEC_PURPOSE", "HTTP_PURPOSE", "HTTP_X_PURPOSE", "HTTP_X_MOZ")
+PURPOSE_WORDS = ("prefetch", "prerender", "preview")
+
+# Redis keys share one hash tag, so the Lua script below also works on a Redis Cluster.
+PENDING_KEY = "{spaces:views}:pending"
+BATCHES_KEY = "{spaces:views}:batches"
+BATCH_KEY = "{spaces:views}:batch:%s"
+# Seal the pending hits as a batch: rename the hash and register the batch, both or neither.
+SEAL_BATCH = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('RENAME', KEYS[1], KEYS[2])
+redis.call('SADD', KEYS[3], ARGV[1])
+return 1
+"""
+# Applied batches are remembered this long after their Redis keys are gone.
+BATCH_MEMORY = dt.timedelta(days=1)
+
+_crawlers = CrawlerDetect()
+
+ViewCounts = dict[tuple[int, dt.date], int]
+
+
+# --- Who counts ---------------------------------------------------------------------------------
+
+
+def is_crawler(user_agent: str) -> bool:
+    """Known bots, and agents no browser sends (empty or absurdly long)."""
+    if len(user_agent) > MAX_USER_AGENT or not user_agent.strip():
+        return True
+    return _crawlers.is_crawler(user_agent)
+
+
+def is_speculative(request: HttpRequest) -> bool:
+    """A prefetch or prerender the reader may never look at."""
+    for header in PURPOSE_HEADERS:
+        value = request.META.get(header, "")[:100].lower()
+        if any(word in value for word in PURPOSE_WORDS):
+            return True
+    return False
+
+
+def is_insider(request: HttpRequest, post_id: int) -> bool:
+    """Staff, and the post's own authors: their visits are previews, not reads."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return False
+    return user.is_staff or PostAuthor.objects.filter(post_id=post_id, author__user=user).exists()
+
+
+def recently_read(request: HttpRequest) -> dict[int, int]:
+    """Post ids this browser was counted for within the window, with when (signed cookie)."""
+    raw = request.get_signed_cookie(COOKIE_NAME, default="", salt=COOKIE_SALT, max_age=READ_WINDOW)
+    now = int(time.time())
+    recent: dict[int, int] = {}
+    for item in raw.split(".")[:COOKIE_MAX_POSTS]:
+        # No lower bound: another app server's clock may run a little ahead of this one's.
+        if (match := COOKIE_ITEM.fullmatch(item)) and now - int(match[2]) < READ_WINDOW:
+            recent[int(match[1])] = int(match[2])
+    return recent
+
+
+def remember_read(response: HttpResponse, recent: dict[int, int], post_id: int) -> None:
+    recent = {**recent, post_id: int(time.time())}
+    newest = sorted(recent.items(), key=lambda item: item[1])[-COOKIE_MAX_POSTS:]
+    response.set_signed_cookie(
+        COOKIE_NAME,
+        ".".join(f"{pk}-{seen}" for pk, seen in newest),
+        salt=COOKIE_SALT,
+        max_age=READ_WINDOW,
+        path=reverse("blog:post_list") + "archives/",
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def record_view(request: HttpRequest, response: HttpResponse, post_id: int) -> bool:
+    """Count `request` as one read of post `post_id` if it is one; says whether it counted."""
+    if is_speculative(request) or is_crawler(request.META.get("HTTP_USER_AGENT", "")):
+        return False
+    recent = recently_read(request)
+    if post_id in recent or is_insider(request, post_id) or not add_view(post_id):
+        return False
+    remember_read(response, recent, post_id)
+    return True
+
+
+def counts_views(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Count the read an article view serves (kwarg `pk`); wrap it around any page cache."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        if (
+            settings.SPACES_VIEW_COUNTING
+            and settings.SPACES_VIEW_COUNT_MODE == "server"
+            and request.method == "GET"
+            and response.status_code == 200
+        ):
+            record_view(request, response, kwargs["pk"])
+        return response
+
+    return wrapper
+
+
+# --- Recording ------------------------------------------------------------------------------------
+
+
+def add_view(post_id: int) -> bool:
+    """Record one read of a published post; False if there is no such post."""
+    day = timezone.localdate()
+    try:
+        if settings.SPACES_VIEW_BUFFER:
+            if not Post.objects.published().filter(pk=post_id).exists():
+                return False
+            try:
+                redis_client(settings.REDIS_URL).hincrby(PENDING_KEY, f"{post_id}:{day}", 1)
+                return True
+            except redis.RedisError:
+                logger.warning("Redis is unavailable; writing a view to the database directly")
+        return write_views({(post_id, day): 1}, published_only=True, durable=False) > 0
+    except DatabaseError:
+        # A reader's page matters more than one count; the error is logged for the operator.
+        logger.exception("could not record a view of post %s", post_id)
+        return False
+
+
+def write_views(counts: ViewCounts, *, published_only: bool = False, durable: bool = True) -> int:
+    """Add views per (post, day) to the posts and their daily rows atomically; returns views added.
+
+    Posts that no longer exist (or, with `published_only`, are not published) are skipped.
+    `durable=False` lets PostgreSQL acknowledge the commit before its WAL reaches the disk.
+    """
+    per_post: dict[int, int] = defaultdict(int)
+    for (post_id, _day), views in counts.items():
+        per_post[post_id] += views
+    posts = Post.objects.published() if published_only else Post.objects.all()
+    table = connection.ops.quote_name(PostDailyViews._meta.db_table)
+    columns = [
+        connection.ops.quote_name(PostDailyViews._meta.get_field(name).column)
+        for name in ("post", "day", "views")
+    ]
+    upsert = (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES (%s, %s, %s) "
+        f"ON CONFLICT ({columns[0]}, {columns[1]}) "
+        f"DO UPDATE SET {columns[2]} = {table}.{columns[2]} + excluded.{columns[2]}"
+    )
+    # Rows are locked in id order, so concurrent writers cannot deadlock each other.
+    with transaction.atomic():
+        if not durable and connection.vendor == "postgresql":
+            # Waiting for the WAL flush would cost a reader more than the rest of the page; a
+            # crash of the database server itself may lose the last fraction of a second of
+            # reads, never corrupt or double them. (SQLite runs with synchronous=NORMAL anyway.)
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        counted = {
+            post_id
+            for post_id, views in sorted(per_post.items())
+            if posts.filter(pk=post_id).update(view_count=F("view_count") + views)
+        }
+        rows = [
+            (post_id, connection.ops.adapt_datefield_value(day), views)
+            for (post_id, day), views in sorted(counts.items())
+            if post_id in counted
+        ]
+        if rows:
+            with connection.cursor() as cursor:
+                cursor.executemany(upsert, rows)
+    return sum(per_post[post_id] for post_id in counted)
+
+
+# --- The Redis buffer -----------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4)
+def redis_client(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=0.5)
+
+
+def parse_batch(fields: dict[bytes, bytes]) -> ViewCounts:
+    counts: ViewCounts = {}
+    for field, value in fields.items():
+        try:
+            post_id, day = field.decode().split(":")
+            counts[(int(post_id), dt.date.fromisoformat(day))] = int(value)
+        except (UnicodeDecodeError, ValueError):
+            logger.warning("ignoring a malformed buffered view %r", field)
+    return counts
+
+
+def forget_batch(client: redis.Redis, batch: str) -> None:
+    with client.pipeline(transaction=True) as pipe:
+        pipe.delete(BATCH_KEY % batch)
+        pipe.srem(BATCHES_KEY, batch)
+        pipe.execute()
+
+
+def apply_batch(client: redis.Redis, batch: str) -> int:
+    """Move one sealed batch into the database once, then delete it; returns views added."""
+    counts = parse_batch(client.hgetall(BATCH_KEY % batch))
+    added = 0
+    if counts and not ViewFlushBatch.objects.filter(batch=batch).exists():
+        try:
+            with transaction.atomic():
+                ViewFlushBatch.objects.create(batch=batch)
+                added = write_views(counts)
+        except IntegrityError:
+            if not ViewFlushBatch.objects.filter(batch=batch).exists():
+                raise
+            # A concurrent flush applied this batch first.
+    forget_batch(client, batch)
+    return added
+
+
+def flush_buffered_views() -> tuple[int, int]:
+    """Move every buffered view into the database; returns (views added, batches handled).
+
+    A batch's row in ViewFlushBatch commits with its counts, so a batch left in Redis by a crash
+    (after the commit, before the cleanup) is deleted on the next run without being added again.
+    """
+    client = redis_client(settings.REDIS_URL)
+    batch = uuid.uuid4().hex
+    client.eval(SEAL_BATCH, 3, PENDING_KEY, BATCH_KEY % batch, BATCHES_KEY, batch)
+    batches = sorted(name.decode() for name in client.smembers(BATCHES_KEY))
+    added = sum(apply_batch(client, name) for name in batches)
+    still_registered = [name.decode() for name in client.smembers(BATCHES_KEY)]
+    ViewFlushBatch.objects.filter(created_at__lt=timezone.now() - BATCH_MEMORY).exclude(
+        batch__in=still_registered
+    ).delete()
+    return added, len(batches)
+
+
+# --- Reporting ------------------------------------------------------------------------------------
+
+
+def top_posts(posts: QuerySet, limit: int = 20) -> list[tuple[str, list[Post]]]:
+    """The most read of `posts` today, in 7 and 30 days (site time zone) and of all time.
+
+    Each period is one query; every post carries its count as `period_views`.
+    """
+    today = timezone.localdate()
+    fields = ("id", "title", "status", "published_at")
+    periods = [(_("今天"), 1), (_("最近 7 天"), 7), (_("最近 30 天"), 30)]
+    ranked = [
+        (
+            label,
+            list(
+                posts.filter(daily_views__day__gt=today - dt.timedelta(days=days))
+                .annotate(period_views=Sum("daily_views__views"))
+                .order_by("-period_views", "-id")
+                .only(*fields)[:limit]
+            ),
+        )
+        for label, days in periods
+    ]
+    all_time = (
+        posts.filter(view_count__gt=0)
+        .annotate(period_views=F("view_count"))
+        .order_by("-view_count", "-id")
+        .only(*fields)[:limit]
+    )
+    return [*ranked, (_("全部"), list(all_time))]

@@ -1,0 +1,506 @@
+import datetime as dt
+import time
+
+import pytest
+import redis
+from django.core.management import CommandError, call_command
+from django.test import Client, RequestFactory
+from django.utils import timezone
+
+from blog import counting
+from blog.models import Post, PostDailyViews, ViewFlushBatch
+from tests.factories import AuthorFactory, PostFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+BROWSER = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0 Safari/537.36"
+)
+
+
+def read(client, post: Post, **headers):
+    return client.get(post.get_absolute_url(), HTTP_USER_AGENT=BROWSER, **headers)
+
+
+def views(post: Post) -> int:
+    return Post.objects.get(pk=post.pk).view_count
+
+
+def daily(post: Post) -> dict[dt.date, int]:
+    return dict(PostDailyViews.objects.filter(post=post).values_list("day", "views"))
+
+
+def test_a_read_counts_once_with_its_daily_row(client):
+    post = PostFactory(view_count=41)
+    response = read(client, post)
+    assert response.status_code == 200
+    assert views(post) == 42
+    assert daily(post) == {timezone.localdate(): 1}
+    assert counting.COOKIE_NAME in response.cookies
+
+
+def test_count_shows_on_the_article_and_cards(client):
+    post = PostFactory(view_count=1233)
+    read(client, post)
+    assert "1234位读者" in read(client, post).content.decode()
+    assert "1234位读者" in client.get("/").content.decode()
+
+
+def test_reload_within_window_counts_once(client):
+    post = PostFactory()
+    for _ in range(3):
+        assert read(client, post).status_code == 200
+    assert views(post) == 1
+    assert daily(post) == {timezone.localdate(): 1}
+
+
+@pytest.mark.parametrize(("minutes", "expected"), [(29, 1), (31, 2)])
+def test_reload_counts_again_only_after_thirty_minutes(client, monkeypatch, minutes, expected):
+    post = PostFactory()
+    read(client, post)
+    later = time.time() + minutes * 60
+    monkeypatch.setattr(time, "time", lambda: later)
+    read(client, post)
+    assert views(post) == expected
+
+
+def read_cookie_value(client) -> str:
+    return client.cookies[counting.COOKIE_NAME].value
+
+
+def test_other_posts_count_while_one_is_remembered(client):
+    first, second = PostFactory(), PostFactory()
+    read(client, first)
+    read(client, second)
+    read(client, first)
+    assert (views(first), views(second)) == (1, 1)
+
+
+def test_distinct_visitors_each_count():
+    post = PostFactory()
+    for _ in range(5):
+        read(Client(), post)
+    assert views(post) == 5
+
+
+@pytest.mark.parametrize(
+    "agent",
+    [
+        "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+        "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+        "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.0)",
+        "curl/8.5.0",
+        "python-requests/2.31.0",
+        "",
+        "   ",
+    ],
+)
+def test_bots_and_agentless_requests_are_not_counted(client, agent):
+    post = PostFactory()
+    response = client.get(post.get_absolute_url(), HTTP_USER_AGENT=agent)
+    assert response.status_code == 200
+    assert views(post) == 0
+    assert counting.COOKIE_NAME not in response.cookies
+
+
+def test_million_character_user_agent_is_not_matched_or_counted(client, monkeypatch):
+    def no_regex(agent: str) -> bool:
+        raise AssertionError("the crawler patterns ran on an oversized user agent")
+
+    monkeypatch.setattr(counting._crawlers, "is_crawler", no_regex)
+    post = PostFactory()
+    response = client.get(post.get_absolute_url(), HTTP_USER_AGENT="Mozilla/5.0 " * 100_000)
+    assert response.status_code == 200
+    assert views(post) == 0
+
+
+def test_head_requests_are_not_counted(client):
+    post = PostFactory()
+    assert client.head(post.get_absolute_url(), HTTP_USER_AGENT=BROWSER).status_code == 200
+    assert views(post) == 0
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        {"HTTP_SEC_PURPOSE": "prefetch"},
+        {"HTTP_SEC_PURPOSE": "prefetch;prerender"},
+        {"HTTP_PURPOSE": "prefetch"},
+        {"HTTP_X_PURPOSE": "preview"},
+        {"HTTP_X_MOZ": "prefetch"},
+    ],
+)
+def test_prefetch_and_prerender_are_not_counted(client, header):
+    post = PostFactory()
+    assert read(client, post, **header).status_code == 200
+    assert views(post) == 0
+
+
+def test_absurd_purpose_header_is_harmless(client):
+    post = PostFactory()
+    assert read(client, post, HTTP_SEC_PURPOSE="x" * 100_000).status_code == 200
+    assert views(post) == 1
+
+
+def test_the_posts_own_author_is_not_counted(client):
+    author = AuthorFactory()
+    post = PostFactory(authors=[AuthorFactory(), author])
+    client.force_login(author.user)
+    assert read(client, post).status_code == 200
+    assert views(post) == 0
+
+
+def test_staff_are_not_counted(client):
+    post = PostFactory()
+    client.force_login(UserFactory(is_staff=True))
+    read(client, post)
+    assert views(post) == 0
+
+
+def test_other_signed_in_readers_are_counted(client):
+    post = PostFactory()
+    client.force_login(UserFactory())
+    read(client, post)
+    assert views(post) == 1
+
+
+def test_draft_previews_are_never_counted(client):
+    author = AuthorFactory()
+    draft = PostFactory(status=Post.Status.DRAFT, authors=[author])
+    client.force_login(UserFactory(is_superuser=True))
+    assert read(client, draft).status_code == 200
+    assert views(draft) == 0
+
+
+def test_missing_posts_count_nothing(client):
+    assert client.get("/archives/424242", HTTP_USER_AGENT=BROWSER).status_code == 404
+    assert not PostDailyViews.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "cookie",
+    ["garbage", "1-1:forged:signature", "", "x" * 3000, "\xe4\xb8\xad", "=;,"],
+)
+def test_tampered_cookies_are_ignored_and_count_once(client, cookie):
+    post = PostFactory()
+    client.cookies[counting.COOKIE_NAME] = cookie
+    assert read(client, post).status_code == 200
+    assert read(client, post).status_code == 200
+    assert views(post) == 1
+
+
+def test_a_cookie_signed_for_another_post_does_not_hide_this_one(client):
+    first, second = PostFactory(), PostFactory()
+    read(client, first)
+    value = read_cookie_value(client)
+    client.cookies[counting.COOKIE_NAME] = value.replace(f"{first.pk}-", f"{second.pk}-", 1)
+    read(client, second)
+    assert views(second) == 1
+
+
+def test_the_cookie_stays_small(client):
+    posts = PostFactory.create_batch(40)
+    for post in posts:
+        read(client, post)
+    assert Post.objects.filter(view_count=1).count() == 40
+    request = RequestFactory().get("/")
+    request.COOKIES[counting.COOKIE_NAME] = read_cookie_value(client)
+    remembered = counting.recently_read(request)
+    assert len(remembered) == counting.COOKIE_MAX_POSTS
+    assert posts[-1].pk in remembered
+    assert posts[0].pk not in remembered
+    assert len(read_cookie_value(client)) < 1000
+
+
+def test_cookie_is_private_to_articles(client):
+    post = PostFactory()
+    morsel = read(client, post).cookies[counting.COOKIE_NAME]
+    assert morsel["path"] == "/archives/"
+    assert morsel["httponly"]
+    assert morsel["samesite"] == "Lax"
+    assert morsel["max-age"] == counting.READ_WINDOW
+
+
+def test_counting_can_be_switched_off(client, settings):
+    settings.SPACES_VIEW_COUNTING = False
+    post = PostFactory()
+    read(client, post)
+    assert views(post) == 0
+
+
+def test_a_database_error_while_counting_still_serves_the_page(client, monkeypatch):
+    def broken(*args, **kwargs):
+        raise counting.DatabaseError("disk full")
+
+    monkeypatch.setattr(counting, "write_views", broken)
+    post = PostFactory()
+    assert read(client, post).status_code == 200
+    assert views(post) == 0
+
+
+def test_write_views_adds_per_post_and_day_and_skips_missing_posts():
+    post = PostFactory(view_count=10)
+    today = timezone.localdate()
+    yesterday = today - dt.timedelta(days=1)
+    PostDailyViews.objects.create(post=post, day=today, views=5)
+    added = counting.write_views({(post.pk, today): 3, (post.pk, yesterday): 2, (999999, today): 7})
+    assert added == 5
+    assert views(post) == 15
+    assert daily(post) == {today: 8, yesterday: 2}
+
+
+# --- Beacon mode --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def beacon(settings):
+    settings.SPACES_VIEW_COUNT_MODE = "beacon"
+
+
+def hit(client, post: Post, **headers):
+    return client.post(f"/archives/{post.pk}/hit", **{"HTTP_USER_AGENT": BROWSER, **headers})
+
+
+def test_beacon_mode_counts_the_hit_not_the_page(client, beacon):
+    post = PostFactory()
+    html = read(client, post).content.decode()
+    assert views(post) == 0
+    assert f'data-hit-url="/archives/{post.pk}/hit"' in html
+    assert "js/counter.js" in html
+    response = hit(client, post)
+    assert response.status_code == 204
+    assert views(post) == 1
+    hit(client, post)
+    assert views(post) == 1
+    assert daily(post) == {timezone.localdate(): 1}
+
+
+def test_server_mode_has_no_beacon_and_ignores_hits(client):
+    post = PostFactory()
+    assert "counter.js" not in read(client, post).content.decode()
+    assert views(post) == 1
+    assert hit(client, PostFactory()).status_code == 204
+    assert Post.objects.filter(view_count=1).count() == 1
+
+
+def test_beacon_applies_the_same_rules(client, beacon):
+    post = PostFactory()
+    hit(client, post, HTTP_USER_AGENT="Googlebot/2.1")
+    hit(client, post, HTTP_SEC_FETCH_SITE="cross-site")
+    client.force_login(post.ordered_authors[0].user)
+    hit(client, post)
+    assert views(post) == 0
+
+
+def test_beacon_for_drafts_or_missing_posts_counts_nothing(client, beacon):
+    draft = PostFactory(status=Post.Status.DRAFT)
+    assert hit(client, draft).status_code == 204
+    assert client.post("/archives/77777/hit", HTTP_USER_AGENT=BROWSER).status_code == 204
+    assert views(draft) == 0
+    assert not PostDailyViews.objects.exists()
+
+
+def test_beacon_needs_post_and_is_never_cached(client, beacon):
+    post = PostFactory()
+    assert client.get(f"/archives/{post.pk}/hit").status_code == 405
+    assert "no-cache" in hit(client, post)["Cache-Control"]
+
+
+def test_draft_preview_has_no_beacon(client, beacon):
+    author = AuthorFactory()
+    draft = PostFactory(status=Post.Status.DRAFT, authors=[author])
+    client.force_login(author.user)
+    assert "counter.js" not in read(client, draft).content.decode()
+
+
+# --- The Redis buffer ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def buffered(settings, redis_url):
+    settings.SPACES_VIEW_BUFFER = True
+    settings.REDIS_URL = redis_url
+    return redis.Redis.from_url(redis_url)
+
+
+def test_buffered_views_reach_the_database_at_flush(buffered):
+    post = PostFactory(view_count=100)
+    for _ in range(3):
+        read(Client(), post)
+    assert views(post) == 100
+    call_command("flush_views")
+    assert views(post) == 103
+    assert daily(post) == {timezone.localdate(): 3}
+    call_command("flush_views")
+    assert views(post) == 103
+    assert buffered.keys("*") == []
+
+
+def test_buffer_keeps_the_day_of_the_read(client, buffered, monkeypatch):
+    post = PostFactory()
+    monkeypatch.setattr(counting.timezone, "localdate", lambda: dt.date(2024, 5, 31))
+    read(client, post)
+    monkeypatch.undo()
+    call_command("flush_views")
+    assert daily(post) == {dt.date(2024, 5, 31): 1}
+
+
+def test_buffer_skips_unpublished_and_flush_skips_deleted_posts(buffered):
+    draft = PostFactory(status=Post.Status.DRAFT)
+    gone = PostFactory()
+    read(Client(), draft)
+    read(Client(), gone)
+    gone.delete()
+    call_command("flush_views")
+    assert views(draft) == 0
+    assert not PostDailyViews.objects.exists()
+    assert buffered.keys("*") == []
+
+
+def test_flush_after_crash_past_commit_does_not_count_twice(buffered, monkeypatch):
+    post = PostFactory()
+    for _ in range(4):
+        read(Client(), post)
+
+    def crash(client, batch):
+        raise RuntimeError("killed before cleaning up Redis")
+
+    monkeypatch.setattr(counting, "forget_batch", crash)
+    with pytest.raises(RuntimeError):
+        call_command("flush_views")
+    assert views(post) == 4
+    assert len(buffered.smembers(counting.BATCHES_KEY)) == 1
+    monkeypatch.undo()
+    read(Client(), post)
+    call_command("flush_views")
+    assert views(post) == 5
+    assert daily(post) == {timezone.localdate(): 5}
+    assert buffered.keys("*") == []
+
+
+def test_flush_after_crash_before_commit_counts_once(buffered, monkeypatch):
+    post = PostFactory()
+    for _ in range(2):
+        read(Client(), post)
+
+    def crash(counts, **kwargs):
+        raise RuntimeError("killed mid-transaction")
+
+    monkeypatch.setattr(counting, "write_views", crash)
+    with pytest.raises(RuntimeError):
+        call_command("flush_views")
+    assert views(post) == 0
+    assert not ViewFlushBatch.objects.exists()
+    monkeypatch.undo()
+    call_command("flush_views")
+    assert views(post) == 2
+
+
+def test_flush_forgets_old_batches(buffered):
+    old = ViewFlushBatch.objects.create(batch="old")
+    ViewFlushBatch.objects.filter(pk=old.pk).update(
+        created_at=timezone.now() - dt.timedelta(days=2)
+    )
+    recent = ViewFlushBatch.objects.create(batch="recent")
+    call_command("flush_views")
+    assert list(ViewFlushBatch.objects.all()) == [recent]
+
+
+def test_unreachable_redis_falls_back_to_the_database(client, settings):
+    settings.SPACES_VIEW_BUFFER = True
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    post = PostFactory()
+    assert read(client, post).status_code == 200
+    assert views(post) == 1
+
+
+def test_flush_views_without_redis_says_so(settings):
+    settings.REDIS_URL = ""
+    with pytest.raises(CommandError, match="REDIS_URL"):
+        call_command("flush_views")
+
+
+# --- Admin --------------------------------------------------------------------------------------
+
+
+def test_admin_list_shows_views_and_links_top_posts(client):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    PostFactory(view_count=98765)
+    html = client.get("/admin/blog/post/").content.decode()
+    assert "98765" in html
+    assert 'href="/admin/blog/post/top/"' in html
+
+
+def test_admin_top_posts_ranks_each_period(client):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    today = timezone.localdate()
+    hot_today = PostFactory(title="今日最热", view_count=5)
+    hot_week = PostFactory(title="本周最热", view_count=50)
+    classic = PostFactory(title="经典", view_count=5000)
+    for post, age, count in [
+        (hot_today, 0, 30),
+        (hot_week, 0, 10),
+        (hot_week, 6, 40),
+        (classic, 20, 100),
+        (classic, 40, 4900),
+    ]:
+        PostDailyViews.objects.create(post=post, day=today - dt.timedelta(days=age), views=count)
+    response = client.get("/admin/blog/post/top/")
+    assert response.status_code == 200
+    ranked = {
+        label: [(p.title, p.period_views) for p in posts]
+        for label, posts in response.context["periods"]
+    }
+    assert ranked == {
+        "今天": [("今日最热", 30), ("本周最热", 10)],
+        "最近 7 天": [("本周最热", 50), ("今日最热", 30)],
+        "最近 30 天": [("经典", 100), ("本周最热", 50), ("今日最热", 30)],
+        "全部": [("经典", 5000), ("本周最热", 50), ("今日最热", 5)],
+    }
+
+
+def test_admin_top_posts_shows_authors_only_their_own(client):
+    from django.contrib.auth.models import Group
+
+    user = UserFactory(is_staff=True)
+    user.groups.add(Group.objects.get(name="Authors"))
+    PostFactory(title="我的", authors=[AuthorFactory(user=user)], view_count=3)
+    PostFactory(title="别人的", view_count=9)
+    client.force_login(user)
+    html = client.get("/admin/blog/post/top/").content.decode()
+    assert "我的" in html
+    assert "别人的" not in html
+
+
+def test_admin_top_posts_needs_staff(client):
+    client.force_login(UserFactory())
+    assert client.get("/admin/blog/post/top/").status_code == 302
+
+
+@pytest.mark.parametrize("count", [1, 40])
+def test_admin_top_posts_query_count_is_constant(client, django_assert_num_queries, count):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    for post in PostFactory.create_batch(count, view_count=3):
+        PostDailyViews.objects.create(post=post, day=timezone.localdate(), views=3)
+    # session, user, one ranking each for today, 7 days, 30 days and all time
+    with django_assert_num_queries(6):
+        assert client.get("/admin/blog/post/top/").status_code == 200
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_browser_beacon_counts_a_shown_article_once(live_server, browser, settings):
+    settings.SPACES_VIEW_COUNT_MODE = "beacon"
+    post = PostFactory()
+    context = browser.new_context(user_agent=BROWSER)  # headless Chromium names itself a bot
+    try:
+        page = context.new_page()
+        for _ in range(2):
+            with page.expect_response(lambda response: response.url.endswith("/hit")) as hit:
+                page.goto(live_server.url + post.get_absolute_url())
+            assert hit.value.status == 204
+        assert views(post) == 1
+        assert daily(post) == {timezone.localdate(): 1}
+    finally:
+        context.close()
