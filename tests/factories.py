@@ -68,3 +68,33 @@ class PostFactory(factory.django.DjangoModelFactory):
     def tags(post, create, extracted, **kwargs):
         if create and extracted:
             post.tags.add(*extracted)
+
+
+class CommentFactory(factory.django.DjangoModelFactory):
+    """An approved comment; pass `parent=` for a reply (on the parent's post)."""
+
+    class Meta:
+        # A string, so that this module keeps its imports at the top without a comments import.
+        model = "comments.Comment"
+
+    post = factory.LazyAttribute(lambda c: c.parent.post if c.parent else PostFactory())
+    parent = None
+    author_name = factory.Sequence(lambda n: f"读者{n}")
+    author_email = factory.Sequence(lambda n: f"reader{n}@example.com")
+    body = factory.Sequence(lambda n: f"评论 {n}：$x^{n}$")
+    status = "approved"
+    ip_address = "192.0.2.1"
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        """Insert under the tree lock and keep `Post.comment_count` exact, like the services."""
+        from django.db.models import F
+
+        from comments.services import tree_lock
+
+        comment = model_class(*args, **kwargs)
+        with tree_lock():
+            comment.save()
+            if comment.status == "approved":
+                Post.objects.filter(pk=comment.post_id).update(comment_count=F("comment_count") + 1)
+        return comment

@@ -1,0 +1,203 @@
+import re
+
+from django.conf import settings
+from django.core.validators import URLValidator
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from mptt.models import MPTTModel, TreeForeignKey
+from mptt.querysets import TreeQuerySet
+
+from blog.models import Post
+from blog.rendering import Profile, plain_text, render_markdown
+
+BODY_MAX_LENGTH = 20_000
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+
+
+def strip_controls(text: str) -> str:
+    """Drop control characters: nobody types them, and XML (the feeds) cannot carry them."""
+    return _CONTROL_RE.sub("", text)
+
+
+def shown_to(own_ids: list[int]) -> Q:
+    """Comments a visitor sees: approved ones, and their own while they await moderation."""
+    return Q(status=Comment.Status.APPROVED) | Q(pk__in=own_ids, status__in=OWN_PENDING)
+
+
+class CommentQuerySet(TreeQuerySet):
+    """Read vocabulary for comments: only approved comments of public posts ever reach readers."""
+
+    def approved(self) -> "CommentQuerySet":
+        return self.filter(status=Comment.Status.APPROVED)
+
+    def public(self) -> "CommentQuerySet":
+        """Approved comments of published, already due posts."""
+        return self.approved().filter(
+            post__status=Post.Status.PUBLISHED, post__published_at__lte=timezone.now()
+        )
+
+    def for_sidebar(self) -> "CommentQuerySet":
+        return self.public().only("id", "author_name", "body_html").order_by("-created_at", "-id")
+
+    def for_feed(self) -> "CommentQuerySet":
+        return (
+            self.public()
+            .select_related("post")
+            .only("id", "author_name", "body_html", "created_at", "post__id", "post__title")
+            .order_by("-created_at", "-id")
+        )
+
+    def thread_roots(self, post: Post, own_ids: list[int]) -> "CommentQuerySet":
+        """Top-level comments that start a shown thread (tree ids grow with time: sort by them).
+
+        A thread shows when any comment in it shows; a root that does not show itself stays
+        as a placeholder so that its replies keep their place."""
+        shown = shown_to(own_ids)
+        shown_reply = Comment.objects.filter(shown, tree_id=OuterRef("tree_id"), level__gt=0)
+        return self.filter(post=post, level=0).filter(shown | Exists(shown_reply))
+
+    def thread_rows(self, tree_ids: list[int]) -> "CommentQuerySet":
+        """Every comment of the given threads in display order, as plain rows (no model
+        instances, which cost more than the rest of rendering them) without private columns."""
+        return (
+            self.filter(tree_id__in=tree_ids)
+            .order_by("tree_id", "lft")
+            .values_list(*THREAD_ROW_FIELDS, named=True)
+        )
+
+
+THREAD_ROW_FIELDS = (
+    "pk",
+    "parent_id",
+    "level",
+    "status",
+    "user_id",
+    "author_name",
+    "author_url",
+    "body_html",
+    "created_at",
+)
+
+
+def takes_replies(status: str, level: int) -> bool:
+    """Approved and not at the deepest level (nesting counts the top-level comment as 1)."""
+    return status == Comment.Status.APPROVED and level + 1 < settings.SPACES_COMMENT_MAX_DEPTH
+
+
+def quote_markup(pk: int, name: str) -> str:
+    """The `[comment=ID]name[/comment]` quote that renders as an @name link to comment `pk`."""
+    name = "".join(ch for ch in name if ch not in "[]\n").strip() or "#"
+    return f"[comment={pk}]{name[:64]}[/comment]"
+
+
+class Comment(MPTTModel):
+    """A reader's comment on a post, possibly a reply to another comment of the same post."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待审核")
+        APPROVED = "approved", _("已批准")
+        SPAM = "spam", _("垃圾评论")
+        REMOVED = "removed", _("已删除")
+
+    post = models.ForeignKey(
+        Post, on_delete=models.CASCADE, related_name="comments", verbose_name=_("文章")
+    )
+    parent = TreeForeignKey(
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("回复给"),
+    )
+    author_name = models.CharField(_("名字"), max_length=64)
+    author_email = models.EmailField(_("电子邮箱"), max_length=254)
+    author_url = models.URLField(
+        _("个人网站"),
+        max_length=200,
+        blank=True,
+        default="",
+        validators=[URLValidator(schemes=["http", "https"])],
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="comments",
+        verbose_name=_("用户"),
+    )
+    body = models.TextField(_("评论内容"), max_length=BODY_MAX_LENGTH)
+    body_html = models.TextField(editable=False, blank=True, default="")
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    notify_replies = models.BooleanField(_("有回复时邮件通知"), default=False)
+    # Set once the parent's writer has been told about this reply, so re-approving stays quiet.
+    parent_notified = models.BooleanField(default=False, editable=False)
+    ip_address = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True)
+    user_agent = models.CharField(_("浏览器标识"), max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(_("发表时间"), default=timezone.now)
+
+    objects = CommentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["tree_id", "lft"]
+        verbose_name = _("评论")
+        verbose_name_plural = _("评论")
+        indexes = [
+            models.Index(fields=["post", "level", "tree_id"], name="comment_post_roots_idx"),
+            models.Index(fields=["status", "-created_at"], name="comment_status_created_idx"),
+            models.Index(fields=["author_email", "status"], name="comment_email_status_idx"),
+            models.Index(fields=["post", "-created_at"], name="comment_post_created_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "approved", "spam", "removed"]),
+                name="comment_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(author_url="")
+                | Q(author_url__startswith="http://")
+                | Q(author_url__startswith="https://"),
+                name="comment_author_url_http",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.author_name}: {self.excerpt(40)}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.body = strip_controls(self.body)
+        self.body_html = render_markdown(self.body, Profile.COMMENT).html
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "body" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "body_html"}
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("comments:permalink", kwargs={"pk": self.pk})
+
+    @property
+    def is_approved(self) -> bool:
+        return self.status == self.Status.APPROVED
+
+    @property
+    def can_be_replied_to(self) -> bool:
+        return takes_replies(self.status, self.level)
+
+    @property
+    def quote_markup(self) -> str:
+        return quote_markup(self.pk, self.author_name)
+
+    def excerpt(self, length: int) -> str:
+        """Plain text of the body, cut to `length` characters plus `...` when longer."""
+        text = plain_text(self.body_html)
+        return text if len(text) <= length else text[:length] + "..."
+
+
+# A writer sees their comment held as spam as "awaiting moderation" too, so spammers learn nothing.
+OWN_PENDING = (Comment.Status.PENDING, Comment.Status.SPAM)

@@ -1,0 +1,60 @@
+from django import template
+from django.http import HttpRequest
+
+from blog.models import Post
+from comments.forms import CommentForm
+from comments.models import Comment
+from comments.sidebar import recent_comments as recent_comment_entries
+from comments.threads import author_user_ids, thread_page
+from comments.visitors import own_comment_ids, remembered_commenter
+
+register = template.Library()
+
+
+@register.inclusion_tag("comments/_comments.html", takes_context=True)
+def post_comments(context: template.Context, post: Post) -> dict:
+    """The threads under an article (the default page unless the view chose one) and the form."""
+    request = context["request"]
+    threads = context.get("comment_threads") or thread_page(
+        post, None, own_comment_ids(request), author_user_ids(post)
+    )
+    values = {"post": post, "threads": threads, "csrf_token": context.get("csrf_token")}
+    if post.is_public and post.comments_enabled:
+        values.update(comment_form(request, post))
+    return values
+
+
+def comment_form(request: HttpRequest, post: Post) -> dict:
+    """The form, pre-filled, replying to `?replyTo=<id>` or quoting `?quote=<id>` when asked."""
+    if request.user.is_authenticated:
+        initial = {
+            "author_name": request.user.get_full_name() or request.user.get_username(),
+            "author_email": request.user.email,
+        }
+    else:
+        initial = remembered_commenter(request)
+    values = {"reply_to": None, "reply_refused": False}
+    target = comment_param(request, "replyTo", post)
+    if target is not None and target.can_be_replied_to:
+        initial["reply_to"] = target.pk
+        values["reply_to"] = target
+    elif target is not None:
+        values["reply_refused"] = True
+    quoted = comment_param(request, "quote", post)
+    if quoted is not None and quoted.is_approved:
+        initial["body"] = f"{quoted.quote_markup} "
+    values["form"] = CommentForm(post=post, initial=initial)
+    return values
+
+
+def comment_param(request: HttpRequest, name: str, post: Post) -> Comment | None:
+    value = request.GET.get(name, "")
+    if not value.isascii() or not value.isdigit() or len(value) > 18:
+        return None
+    return Comment.objects.filter(pk=int(value), post=post).first()
+
+
+@register.inclusion_tag("comments/_recent_comments.html")
+def recent_comments() -> dict:
+    """The 最近评论 sidebar widget."""
+    return {"entries": recent_comment_entries()}

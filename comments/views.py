@@ -1,0 +1,98 @@
+from django.core.paginator import InvalidPage
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from blog.models import Post
+from blog.views.posts import PostDetailView
+from comments import services
+from comments.forms import CommentForm
+from comments.models import Comment
+from comments.moderation import Refused
+from comments.notifications import comment_for_token
+from comments.threads import author_user_ids, is_visible, page_number_of, page_url, thread_page
+from comments.visitors import (
+    client_ip,
+    own_comment_ids,
+    remember_comment,
+    remember_commenter,
+)
+
+
+def comment_location(comment: Comment, own_ids: list[int]) -> str:
+    """The comment's anchor on the page of threads that shows it."""
+    number, num_pages = page_number_of(comment, own_ids)
+    return f"{page_url(comment.post_id, number, num_pages)}#comment-{comment.pk}"
+
+
+class CommentPageView(PostDetailView):
+    """The article with an older (or newer) page of its comment threads."""
+
+    template_name = "blog/post_detail.html"
+
+    def get_context_data(self, **kwargs) -> dict:
+        context = super().get_context_data(**kwargs)
+        post = self.object
+        try:
+            context["comment_threads"] = thread_page(
+                post, self.kwargs["page"], own_comment_ids(self.request), author_user_ids(post)
+            )
+        except InvalidPage:
+            raise Http404(_("没有这一页评论。")) from None
+        return context
+
+
+def comment_permalink(request: HttpRequest, pk: int) -> HttpResponse:
+    """`/comments/<id>`: redirect to the page and anchor where the comment shows."""
+    comment = get_object_or_404(Comment.objects.select_related("post"), pk=pk)
+    own_ids = own_comment_ids(request)
+    if not comment.post.is_public or not is_visible(comment, own_ids):
+        raise Http404(_("这条评论不存在或尚未公开。"))
+    return HttpResponseRedirect(comment_location(comment, own_ids))
+
+
+@require_POST
+def post_comment(request: HttpRequest, pk: int) -> HttpResponse:
+    post = get_object_or_404(Post.objects.published(), pk=pk)
+    form = CommentForm(request.POST, post=post)
+    if not post.comments_enabled:
+        return form_page(request, form, Refused(_("本文已关闭评论。"), status=403))
+    if not form.is_valid():
+        return form_page(request, form, Refused(_("评论未能提交，请修改下面标出的问题。")))
+    comment = form.save(commit=False)
+    comment.post = post
+    comment.user = request.user if request.user.is_authenticated else None
+    comment.ip_address = client_ip(request)
+    comment.user_agent = request.headers.get("User-Agent", "")[:500]
+    try:
+        comment = services.submit_comment(comment, form.cleaned_data["reply_to"], request)
+    except Refused as refused:
+        return form_page(request, form, refused)
+    remember_comment(request, comment)
+    response = HttpResponseRedirect(comment_location(comment, own_comment_ids(request)))
+    if comment.user is None:
+        remember_commenter(response, comment)
+    return response
+
+
+def form_page(request: HttpRequest, form: CommentForm, refused: Refused) -> HttpResponse:
+    """The comment form again, with the writer's text and what went wrong: nothing is lost."""
+    form.renew_token()
+    context = {"form": form, "post": form.post, "message": refused.message}
+    context["closed"] = not form.post.comments_enabled
+    response = render(request, "comments/comment_form.html", context, status=refused.status)
+    if refused.retry_after:
+        response["Retry-After"] = str(refused.retry_after)
+    return response
+
+
+@csrf_exempt  # mail clients' one-click unsubscribe (RFC 8058) posts without a CSRF token
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    comment = comment_for_token(token)
+    if comment is None:
+        return render(request, "comments/unsubscribed.html", {"invalid": True}, status=400)
+    services.unsubscribe(comment)
+    return render(request, "comments/unsubscribed.html", {"comment": comment})

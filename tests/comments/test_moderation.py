@@ -1,0 +1,164 @@
+import io
+import urllib.parse
+import urllib.request
+
+import pytest
+from django.test import RequestFactory
+
+from comments.models import Comment
+from comments.moderation import moderator
+from comments.visitors import client_ip
+from tests.comments.helpers import form_data
+from tests.factories import CommentFactory, PostFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def new_comment(post=None, **fields) -> Comment:
+    values = {
+        "post": post or PostFactory(),
+        "author_name": "张三",
+        "author_email": "zhang@example.com",
+        "body": "一个问题",
+        "ip_address": "192.0.2.10",
+        "user_agent": "Mozilla/5.0",
+    }
+    values.update(fields)
+    return Comment(**values)
+
+
+def status_of(comment: Comment) -> str:
+    return moderator.status_for(comment, RequestFactory().post("/"))
+
+
+def test_policy_first_time_writer_is_pending():
+    assert status_of(new_comment()) == Comment.Status.PENDING
+
+
+def test_policy_email_with_approved_comment_is_approved():
+    CommentFactory(author_email="zhang@example.com")
+    assert status_of(new_comment()) == Comment.Status.APPROVED
+
+
+@pytest.mark.parametrize("status", [Comment.Status.PENDING, Comment.Status.SPAM])
+def test_policy_email_with_only_unapproved_comments_is_pending(status):
+    CommentFactory(author_email="zhang@example.com", status=status)
+    assert status_of(new_comment()) == Comment.Status.PENDING
+
+
+def test_policy_more_links_than_allowed_is_pending(settings):
+    settings.SPACES_COMMENT_MAX_LINKS = 2
+    CommentFactory(author_email="zhang@example.com")
+    two = "see https://a.example and http://b.example"
+    three = two + " and www.c.example"
+    assert status_of(new_comment(body=two)) == Comment.Status.APPROVED
+    assert status_of(new_comment(body=three)) == Comment.Status.PENDING
+
+
+@pytest.mark.parametrize(
+    ("entry", "fields"),
+    [
+        ("viagra", {"body": "Buy VIAGRA now"}),
+        ("spam.example", {"author_url": "https://www.spam.example/"}),
+        ("spam.example", {"author_email": "bot@spam.example"}),
+        ("192.0.2.10", {}),
+        ("192.0.2.0/24", {}),
+        ("2001:db8::/32", {"ip_address": "2001:db8::1"}),
+        ("badbot", {"user_agent": "BadBot/1.0"}),
+    ],
+)
+def test_policy_blocklist_marks_spam(settings, entry, fields):
+    settings.SPACES_COMMENT_BLOCKLIST = [entry]
+    CommentFactory(author_email=fields.get("author_email", "zhang@example.com"))
+    assert status_of(new_comment(**fields)) == Comment.Status.SPAM
+
+
+def test_policy_blocklist_ignores_non_matching(settings):
+    settings.SPACES_COMMENT_BLOCKLIST = ["198.51.100.0/24", "casino"]
+    CommentFactory(author_email="zhang@example.com")
+    assert status_of(new_comment()) == Comment.Status.APPROVED
+
+
+def test_policy_trusts_post_authors_and_staff():
+    post = PostFactory()
+    author = post.authors.get().user
+    staff = UserFactory(is_staff=True)
+    linky = new_comment(post=post, user=author, body="https://a https://b https://c")
+    assert status_of(linky) == Comment.Status.APPROVED
+    assert status_of(new_comment(post=post, user=staff)) == Comment.Status.APPROVED
+    assert status_of(new_comment(post=post, user=UserFactory())) == Comment.Status.PENDING
+
+
+class FakeResponse(io.BytesIO):
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_akismet_not_called_without_key(monkeypatch):
+    def fail(*args, **kwargs):
+        raise AssertionError("Akismet must not be called without a key")
+
+    monkeypatch.setattr(urllib.request, "urlopen", fail)
+    assert status_of(new_comment()) == Comment.Status.PENDING
+
+
+@pytest.mark.parametrize(("answer", "status"), [(b"true", "spam"), (b"false", "approved")])
+def test_akismet_verdict_is_used(settings, monkeypatch, answer, status):
+    settings.AKISMET_API_KEY = "k3y"
+    CommentFactory(author_email="zhang@example.com")
+    calls = []
+
+    def fake_urlopen(request, timeout):
+        calls.append((request.full_url, urllib.parse.parse_qs(request.data.decode()), timeout))
+        return FakeResponse(answer)
+
+    monkeypatch.setattr(urllib.request, "urlopen", fake_urlopen)
+    assert status_of(new_comment()) == status
+    url, data, timeout = calls[0]
+    assert url == "https://k3y.rest.akismet.com/1.1/comment-check"
+    assert data["comment_content"] == ["一个问题"]
+    assert data["user_ip"] == ["192.0.2.10"]
+    assert timeout <= 5
+
+
+def test_akismet_failure_never_blocks(settings, monkeypatch, client):
+    settings.AKISMET_API_KEY = "k3y"
+    CommentFactory(author_email="zhang@example.com")
+
+    def down(request, timeout):
+        raise TimeoutError("timed out")
+
+    monkeypatch.setattr(urllib.request, "urlopen", down)
+    post = PostFactory()
+    response = client.post(f"/archives/{post.pk}/comment", form_data(post))
+    assert response.status_code == 302
+    assert Comment.objects.get(post=post).status == Comment.Status.APPROVED
+
+
+def test_blocklisted_comment_is_stored_as_spam_and_looks_pending_to_writer(settings, client):
+    settings.SPACES_COMMENT_BLOCKLIST = ["casino"]
+    post = PostFactory()
+    client.post(f"/archives/{post.pk}/comment", form_data(post, body="best casino"))
+    assert Comment.objects.get().status == Comment.Status.SPAM
+    html = client.get(post.get_absolute_url()).content.decode()
+    assert "您的评论正在等待审核" in html
+
+
+@pytest.mark.parametrize(
+    ("proxies", "remote", "forwarded", "expected"),
+    [
+        (0, "192.0.2.1", "6.6.6.6", "192.0.2.1"),
+        (1, "10.0.0.1", "6.6.6.6, 192.0.2.7", "192.0.2.7"),
+        (2, "10.0.0.1", "192.0.2.8, 10.0.0.2", "192.0.2.8"),
+        (2, "10.0.0.1", "10.0.0.2", None),
+        (1, "10.0.0.1", "not-an-ip", None),
+        (0, "2001:DB8::1", "", "2001:db8::1"),
+    ],
+)
+def test_client_ip_trusts_only_configured_proxies(settings, proxies, remote, forwarded, expected):
+    settings.SPACES_PROXY_COUNT = proxies
+    request = RequestFactory().get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_ip(request) == expected
