@@ -20,3 +20,27 @@ class PageNumberConverter:
 
     def to_url(self, value: int) -> str:
         return str(value)
+
+
+class YearConverter:
+    """A year of date archives, 1000–2999: date arithmetic near year 1 or 9999 would overflow."""
+
+    regex = "[12][0-9]{3}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return f"{int(value):04d}"
+
+
+class TwoDigitConverter:
+    """A month or day of date archives as two digits (`05`); impossible dates 404 in the view."""
+
+    regex = "[0-9]{2}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return f"{int(value):02d}"

@@ -6,7 +6,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from blog.rendering import render_markdown
+from blog import search
+from blog.rendering import plain_text, render_markdown
 
 
 def unicode_slug(value: str, fallback: str) -> str:
@@ -116,13 +117,17 @@ class PostQuerySet(models.QuerySet):
         return (
             self.with_authors()
             .prefetch_related("categories")
-            .defer("body", "body_html", "toc")
+            .defer("body", "body_html", "toc", "search_text")
             .order_by("-published_at", "-id")
         )
 
     def for_detail(self) -> "PostQuerySet":
         """The article page: authors in order, categories and tags."""
-        return self.with_authors().prefetch_related("categories", "tags")
+        return self.with_authors().prefetch_related("categories", "tags").defer("search_text")
+
+    def search(self, query: str) -> "PostQuerySet":
+        """Posts matching a visitor's query, best first, each with `score` (see blog.search)."""
+        return search.search(self, query)
 
 
 class Post(models.Model):
@@ -150,6 +155,8 @@ class Post(models.Model):
     excerpt_html = models.TextField(editable=False, blank=True, default="")
     toc = models.JSONField(editable=False, default=list, blank=True)
     has_math = models.BooleanField(editable=False, default=False)
+    # The body as plain text (TeX kept): what search matches and quotes, the same on every database.
+    search_text = models.TextField(editable=False, blank=True, default="")
     categories = models.ManyToManyField(
         Category, related_name="posts", blank=True, verbose_name=_("分类")
     )
@@ -193,6 +200,7 @@ class Post(models.Model):
         self.excerpt_html = rendered.excerpt_html
         self.toc = [list(entry) for entry in rendered.toc]
         self.has_math = rendered.has_math
+        self.search_text = plain_text(rendered.html)
 
     @property
     def is_public(self) -> bool:

@@ -1,36 +1,110 @@
+from django.contrib.sitemaps.views import sitemap
 from django.urls import path, register_converter
 from django.views.generic import RedirectView
 
-from blog.converters import PageNumberConverter, PostIdConverter
-from blog.views import posts
+from blog import feeds
+from blog.converters import PageNumberConverter, PostIdConverter, TwoDigitConverter, YearConverter
+from blog.counting import counts_views
+from blog.discovery import cached_page
+from blog.sitemaps import SITEMAPS
+from blog.views import citations, discovery, health, posts
 
 register_converter(PostIdConverter, "postid")
 register_converter(PageNumberConverter, "pagenum")
+register_converter(YearConverter, "year")
+register_converter(TwoDigitConverter, "twodigits")
 
 app_name = "blog"
 
 urlpatterns = [
     path("", posts.PostListView.as_view(), name="post_list"),
     path("page/<pagenum:page>/", posts.PostListView.as_view(), name="post_list_page"),
-    path("archives/<postid:pk>", posts.PostDetailView.as_view(), name="post_detail"),
+    # Counting wraps the view from outside, so a page cache added inside keeps reads counted.
+    path("archives/<postid:pk>", counts_views(posts.PostDetailView.as_view()), name="post_detail"),
+    path("archives/<postid:pk>/cite.<str:fmt>", citations.cite, name="post_cite"),
+    path("archives/<postid:pk>/hit", citations.hit, name="post_hit"),
     path(
         "archives/<postid:pk>/",
         RedirectView.as_view(pattern_name="blog:post_detail", permanent=True),
         name="post_detail_slash",
     ),
-    path("category/<str:slug>", posts.CategoryDetailView.as_view(), name="category_detail"),
+    path(
+        "category/<str:slug>",
+        cached_page(posts.CategoryDetailView.as_view()),
+        name="category_detail",
+    ),
+    path(
+        "category/<str:slug>/",
+        RedirectView.as_view(pattern_name="blog:category_detail", permanent=True),
+    ),
+    path("category/<str:slug>/feed", cached_page(feeds.CategoryFeed()), name="category_feed"),
     path(
         "category/<str:slug>/<pagenum:page>/",
-        posts.CategoryDetailView.as_view(),
+        cached_page(posts.CategoryDetailView.as_view()),
         name="category_detail_page",
     ),
-    path("tag/<str:name>/", posts.TagDetailView.as_view(), name="tag_detail"),
-    path("tag/<str:name>/<pagenum:page>/", posts.TagDetailView.as_view(), name="tag_detail_page"),
-    path("author/<str:slug>/", posts.AuthorDetailView.as_view(), name="author_detail"),
+    # Tag names may contain "/" (`CNN/RNN`): the feed and page patterns come first and win.
+    path("tag/<path:name>/feed", cached_page(feeds.TagFeed()), name="tag_feed"),
+    path(
+        "tag/<path:name>/<pagenum:page>/",
+        cached_page(posts.TagDetailView.as_view()),
+        name="tag_detail_page",
+    ),
+    path("tag/<path:name>/", cached_page(posts.TagDetailView.as_view()), name="tag_detail"),
+    path("author/<str:slug>/", cached_page(posts.AuthorDetailView.as_view()), name="author_detail"),
+    path("author/<str:slug>/feed", cached_page(feeds.AuthorFeed()), name="author_feed"),
     path(
         "author/<str:slug>/<pagenum:page>/",
-        posts.AuthorDetailView.as_view(),
+        cached_page(posts.AuthorDetailView.as_view()),
         name="author_detail_page",
     ),
     path("preview/", posts.preview, name="preview"),
+    path("feed", cached_page(feeds.PostFeed()), name="feed"),
+    path("feed/", RedirectView.as_view(pattern_name="blog:feed", permanent=True)),
+    path("feed/atom", cached_page(feeds.AtomPostFeed()), name="feed_atom"),
+    path(
+        "content.html",
+        cached_page(discovery.ArchiveView.as_view()),
+        name="archive",
+    ),
+    path("search/", discovery.SearchView.as_view(), name="search"),
+    path(
+        "search/<str:keywords>/",
+        cached_page(discovery.SearchView.as_view()),
+        name="search_results",
+    ),
+    path(
+        "search/<str:keywords>/<pagenum:page>/",
+        cached_page(discovery.SearchView.as_view()),
+        name="search_results_page",
+    ),
+    path("<year:year>/", cached_page(discovery.YearArchiveView.as_view()), name="year_archive"),
+    path(
+        "<year:year>/page/<pagenum:page>/",
+        cached_page(discovery.YearArchiveView.as_view()),
+        name="year_archive_page",
+    ),
+    path(
+        "<year:year>/<twodigits:month>/",
+        cached_page(discovery.MonthArchiveView.as_view()),
+        name="month_archive",
+    ),
+    path(
+        "<year:year>/<twodigits:month>/page/<pagenum:page>/",
+        cached_page(discovery.MonthArchiveView.as_view()),
+        name="month_archive_page",
+    ),
+    path(
+        "<year:year>/<twodigits:month>/<twodigits:day>/",
+        cached_page(discovery.DayArchiveView.as_view()),
+        name="day_archive",
+    ),
+    path(
+        "<year:year>/<twodigits:month>/<twodigits:day>/page/<pagenum:page>/",
+        cached_page(discovery.DayArchiveView.as_view()),
+        name="day_archive_page",
+    ),
+    path("sitemap.xml", cached_page(sitemap), {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("robots.txt", discovery.RobotsView.as_view(), name="robots"),
+    path("healthz", health.healthz, name="healthz"),
 ]

@@ -18,6 +18,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from blog.discovery import content_changed
 from blog.models import Author, Post
 from blog.site import absolute_url
 from comments import notifications, sidebar
@@ -200,9 +201,13 @@ def unsubscribe(comment: Comment) -> int:
 
 
 def _add_to_counts(deltas: Counter) -> None:
+    changed = False
     for post_id, delta in deltas.items():
         if delta:
             Post.objects.filter(pk=post_id).update(comment_count=F("comment_count") + delta)
+            changed = True
+    if changed:
+        content_changed()  # the archive page and cached listings show comment counts
 
 
 def _after_commit(

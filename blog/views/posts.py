@@ -52,6 +52,15 @@ class PaginatedListMixin:
         return context
 
 
+class NonEmptyListMixin:
+    """No published post, no page (404): the subject may exist only for drafts, not yet public."""
+
+    def get_paginator(self, queryset, per_page, orphans=0, allow_empty_first_page=True, **kwargs):
+        return super().get_paginator(
+            queryset, per_page, orphans, allow_empty_first_page=False, **kwargs
+        )
+
+
 class PostListView(PaginatedListMixin, ListView):
     def get_queryset(self):
         return Post.objects.published().for_list()
@@ -62,7 +71,7 @@ class PostListView(PaginatedListMixin, ListView):
         return reverse("blog:post_list_page", kwargs={"page": number})
 
 
-class FilteredListView(PaginatedListMixin, ListView):
+class FilteredListView(NonEmptyListMixin, PaginatedListMixin, ListView):
     """Posts of one category, tag or author: `/<prefix>/<key>/` then `/<prefix>/<key>/<n>/`."""
 
     model: type[Author] | type[Category] | type[Tag]
@@ -84,7 +93,13 @@ class FilteredListView(PaginatedListMixin, ListView):
 
     def get_context_data(self, **kwargs) -> dict:
         return super().get_context_data(
-            subject=self.subject, listing_title=self.listing_title(), **kwargs
+            subject=self.subject,
+            listing_title=self.listing_title(),
+            feed_url=reverse(
+                f"blog:{self.model._meta.model_name}_feed",
+                kwargs={self.lookup: getattr(self.subject, self.lookup)},
+            ),
+            **kwargs,
         )
 
 

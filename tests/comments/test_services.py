@@ -297,3 +297,15 @@ def test_unsubscribe_forged_token_is_400(client, token):
     response = client.get(f"/comments/unsubscribe/{token}")
     assert response.status_code == 400
     assert Comment.objects.get(pk=comment.pk).notify_replies
+
+
+def test_approving_a_comment_shows_its_count_on_the_archive_page_at_once(client):
+    from comments.models import Comment
+    from comments.services import set_status
+    from tests.factories import CommentFactory, PostFactory
+
+    post = PostFactory()
+    comment = CommentFactory(post=post, status=Comment.Status.PENDING)
+    assert "(0条评论)" in client.get("/content.html").content.decode()
+    set_status([comment.pk], Comment.Status.APPROVED)
+    assert "(1条评论)" in client.get("/content.html").content.decode()

@@ -15,6 +15,7 @@ class Command(BaseCommand):
                 excerpt_html=post.excerpt_html,
                 toc=post.toc,
                 has_math=post.has_math,
+                search_text=post.search_text,
             )
             count += 1
         self.stdout.write(f"Rendered {count} posts again.")

@@ -1,0 +1,116 @@
+"""Sidebar widgets, the article's table of contents and related posts, canonical URLs."""
+
+import random
+from typing import NamedTuple
+
+from django import template
+from django.db.models import Count
+from django.utils.encoding import escape_uri_path
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+
+from blog import rendering
+from blog.discovery import cached
+from blog.models import Post, Tag
+from blog.site import absolute_url
+
+register = template.Library()
+
+RANDOM_POSTS = 10
+RANDOM_POOL = 100
+POPULAR_TAGS = 25
+TAG_WEIGHTS = 5
+
+
+@register.simple_tag(takes_context=True)
+def canonical_url(context: template.Context) -> str:
+    """This page's URL without its query string, on the canonical base URL when one is set."""
+    request = context.get("request")
+    return absolute_url(request, escape_uri_path(request.path)) if request else ""
+
+
+@register.simple_tag(takes_context=True)
+def absolute(context: template.Context, path: str) -> str:
+    return absolute_url(context.get("request"), path)
+
+
+@register.filter
+def plain_text(html: str) -> str:
+    return rendering.plain_text(html)
+
+
+@register.simple_tag
+def table_of_contents(entries: list) -> SafeString:
+    """`post.toc` ([level, anchor, text], …) as nested lists; a skipped level nests only once."""
+    html, levels = [], []
+    for level, anchor, text in entries:
+        if not levels or level > levels[-1]:
+            html.append("<ol>")
+            levels.append(level)
+        else:
+            html.append("</li>")
+            while len(levels) > 1 and level <= levels[-2]:
+                html.append("</ol></li>")
+                levels.pop()
+            levels[-1] = level
+        html.append(format_html('<li><a href="#{}">{}</a>', anchor, text))
+    if levels:
+        html.append("</li></ol>" + "</li></ol>" * (len(levels) - 1))
+    return mark_safe("".join(html))
+
+
+@register.simple_tag
+def related_posts(post: Post, count: int = 10) -> list[Post]:
+    """Published posts sharing the most tags with `post`, newest first among equals (one query)."""
+    tag_ids = [tag.pk for tag in post.tags.all()]
+    if not tag_ids:
+        return []
+    return list(
+        Post.objects.published()
+        .filter(tags__in=tag_ids)
+        .exclude(pk=post.pk)
+        .annotate(shared=Count("tags"))
+        .only("id", "title", "published_at")
+        .order_by("-shared", "-published_at", "-id")[:count]
+    )
+
+
+class RandomPost(NamedTuple):
+    url: str
+    title: str
+
+
+class SidebarWidgets(NamedTuple):
+    random_posts: list[RandomPost]
+    popular_tags: list[Tag]
+
+
+@register.simple_tag
+def sidebar_widgets() -> SidebarWidgets:
+    """随机文章 and 热门标签, from one cache read."""
+    pool, tags = cached("sidebar", _sidebar_data)
+    return SidebarWidgets(random.sample(pool, min(len(pool), RANDOM_POSTS)), tags)
+
+
+def _sidebar_data() -> tuple[list[RandomPost], list[Tag]]:
+    # Each page shows RANDOM_POSTS drawn from a pool drawn afresh with every content version:
+    # random picks of ids, never ORDER BY RANDOM() over the whole table.
+    ids = list(Post.objects.published().order_by().values_list("id", flat=True))
+    chosen = Post.objects.filter(pk__in=random.sample(ids, min(len(ids), RANDOM_POOL))).order_by()
+    pool = [RandomPost(post.get_absolute_url(), post.title) for post in chosen.only("title")]
+    return pool, _weighted_tags(POPULAR_TAGS)
+
+
+def _weighted_tags(count: int) -> list[Tag]:
+    """The tags on the most published posts, by name, each with its `weight` from 1 to 5."""
+    tags = list(
+        Tag.objects.filter(posts__in=Post.objects.published())
+        .annotate(post_count=Count("posts"))
+        .order_by("-post_count", "name")[:count]
+    )
+    if tags:
+        low, high = tags[-1].post_count, tags[0].post_count
+        for tag in tags:
+            spread = (tag.post_count - low) / (high - low) if high > low else 0
+            tag.weight = 1 + round(spread * (TAG_WEIGHTS - 1))
+    return sorted(tags, key=lambda tag: tag.name)

@@ -1,0 +1,149 @@
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from blog import discovery
+from blog.models import Post
+from tests.factories import AuthorFactory, PostFactory, TagFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_content_version_is_stable_while_nothing_changes(django_assert_num_queries):
+    PostFactory()
+    version = discovery.content_version()
+    with django_assert_num_queries(0):
+        assert discovery.content_version() == version
+
+
+def test_content_version_changes_with_posts_and_tags():
+    post = PostFactory()
+    versions = [discovery.content_version()]
+    post.title = "新标题"
+    post.save()
+    versions.append(discovery.content_version())
+    post.tags.add(TagFactory())
+    versions.append(discovery.content_version())
+    tag = post.tags.get()
+    tag.name = "改名"
+    tag.save()
+    versions.append(discovery.content_version())
+    post.delete()
+    versions.append(discovery.content_version())
+    assert len(set(versions)) == len(versions)
+
+
+def test_content_version_changes_again_when_the_write_commits(django_capture_on_commit_callbacks):
+    post = PostFactory()
+    with django_capture_on_commit_callbacks() as callbacks:
+        post.save()
+        during = discovery.content_version()
+    assert callbacks
+    for callback in callbacks:
+        callback()
+    assert discovery.content_version() != during
+
+
+def test_content_version_changes_when_a_scheduled_post_comes_due(monkeypatch):
+    now = timezone.now()
+    PostFactory(published_at=now + timezone.timedelta(hours=1))
+    before = discovery.content_version()
+    monkeypatch.setattr(timezone, "now", lambda: now + timezone.timedelta(minutes=30))
+    assert discovery.content_version() == before
+    monkeypatch.setattr(timezone, "now", lambda: now + timezone.timedelta(hours=2))
+    assert discovery.content_version() != before
+
+
+def test_bulk_updates_keep_the_version_until_it_expires():
+    post = PostFactory()
+    before = discovery.content_version()
+    Post.objects.filter(pk=post.pk).update(comment_count=3)
+    assert discovery.content_version() == before
+
+
+def test_cached_values_follow_the_version():
+    calls = []
+    compute = lambda: calls.append(1) or len(calls)  # noqa: E731
+    assert discovery.cached("probe", compute, "a") == 1
+    assert discovery.cached("probe", compute, "a") == 1
+    assert discovery.cached("probe", compute, "b") == 2
+    PostFactory()
+    assert discovery.cached("probe", compute, "a") == 3
+
+
+# --- Page cache ----------------------------------------------------------------------------------
+
+
+def test_page_cache_serves_anonymous_visitors_without_queries(client, django_assert_num_queries):
+    PostFactory(title="第一篇", tags=[TagFactory(name="概率")])
+    first = client.get("/tag/概率/")
+    with django_assert_num_queries(0):
+        second = client.get("/tag/概率/")
+    assert second.status_code == 200
+    assert second.content == first.content
+    assert second["Content-Type"] == first["Content-Type"]
+
+
+def test_page_cache_refreshes_when_content_changes(client):
+    tag = TagFactory(name="概率")
+    PostFactory(title="第一篇", tags=[tag])
+    client.get("/tag/概率/")
+    PostFactory(title="第二篇", tags=[tag])
+    assert "第二篇" in client.get("/tag/概率/").content.decode()
+
+
+def test_page_cache_keys_on_the_query_string(client):
+    PostFactory(tags=[TagFactory(name="甲")], title="甲文")
+    PostFactory(tags=[TagFactory(name="乙")], title="乙文")
+    assert "乙文" in client.get("/content.html", {"tag": "乙"}).content.decode().split("<aside")[0]
+    main = client.get("/content.html", {"tag": "甲"}).content.decode().split("<aside")[0]
+    assert "甲文" in main
+    assert "乙文" not in main
+
+
+def test_page_cache_is_bypassed_with_a_session(client):
+    author = AuthorFactory()
+    PostFactory(tags=[TagFactory(name="概率")], authors=[author])
+    client.force_login(author.user)
+    client.get("/tag/概率/")
+    with CaptureQueriesContext(connection) as captured:
+        client.get("/tag/概率/")
+    assert len(captured) > 0
+
+
+def test_page_cache_keeps_feed_headers(client):
+    PostFactory()
+    first = client.get("/feed")
+    second = client.get("/feed")
+    assert second["Content-Type"] == first["Content-Type"] == "application/rss+xml; charset=utf-8"
+    assert second["Last-Modified"] == first["Last-Modified"]
+
+
+def test_page_cache_does_not_keep_errors(client):
+    post, tag = PostFactory(), TagFactory(name="以后才有")
+    assert client.get("/tag/以后才有/").status_code == 404
+    Post.tags.through.objects.create(post=post, tag=tag)  # no signal, no new content version
+    assert client.get("/tag/以后才有/").status_code == 200
+
+
+def test_a_write_on_another_server_shows_here_at_once():
+    PostFactory()
+    before = discovery.content_version()
+    cache.delete(discovery.VERSION_KEY)  # what content_changed() does on another server
+    assert discovery.content_version() != before
+
+
+class DownCache:
+    def delete(self, key: str) -> None:
+        raise ConnectionError("cache down")
+
+
+def test_a_cache_outage_does_not_fail_writes(monkeypatch, caplog):
+    monkeypatch.setattr(discovery, "cache", DownCache())
+    post = PostFactory(title="写入")
+    post.title = "仍然写入"
+    post.save()
+    assert Post.objects.get().title == "仍然写入"
+    assert "Could not renew the content cache version" in caplog.text
