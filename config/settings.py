@@ -45,6 +45,29 @@ SPACES_OLD_HOSTS = env_list("SPACES_OLD_HOSTS")
 SPACES_CITATION_KEY = os.environ.get("SPACES_CITATION_KEY", "spaces")
 SPACES_POSTS_PER_PAGE = int(os.environ.get("SPACES_POSTS_PER_PAGE", "8"))
 SPACES_VIEW_BUFFER = env_bool("SPACES_VIEW_BUFFER", False)
+# Feeds: how many posts, and whole articles instead of excerpts with a link.
+SPACES_FEED_ITEMS = int(os.environ.get("SPACES_FEED_ITEMS", "10"))
+SPACES_FEED_FULL_TEXT = env_bool("SPACES_FEED_FULL_TEXT", False)
+# How long the archive page, the random posts' id list and the popular tags may lag behind edits.
+SPACES_DISCOVERY_CACHE_SECONDS = int(os.environ.get("SPACES_DISCOVERY_CACHE_SECONDS", "600"))
+# View counting: off entirely, and "server" (the article response counts) or "beacon" (a script on
+# the page posts to /archives/<id>/hit: for article HTML cached by a CDN).
+SPACES_VIEW_COUNTING = env_bool("SPACES_VIEW_COUNTING", True)
+SPACES_VIEW_COUNT_MODE = os.environ.get("SPACES_VIEW_COUNT_MODE", "server").strip().lower()
+# Comments: nesting levels (a top-level comment is level 1), threads per page, which page the
+# article shows ("last" like the seed site, or "first"), and the moderation policy's thresholds.
+SPACES_COMMENT_MAX_DEPTH = int(os.environ.get("SPACES_COMMENT_MAX_DEPTH", "10"))
+SPACES_COMMENT_THREADS_PER_PAGE = int(os.environ.get("SPACES_COMMENT_THREADS_PER_PAGE", "10"))
+SPACES_COMMENT_DEFAULT_PAGE = os.environ.get("SPACES_COMMENT_DEFAULT_PAGE", "last")
+SPACES_COMMENT_MAX_LINKS = int(os.environ.get("SPACES_COMMENT_MAX_LINKS", "2"))
+SPACES_COMMENT_MIN_INTERVAL = int(os.environ.get("SPACES_COMMENT_MIN_INTERVAL", "60"))
+SPACES_COMMENT_HOURLY_LIMIT = int(os.environ.get("SPACES_COMMENT_HOURLY_LIMIT", "20"))
+# Words, domains and IP addresses or networks; a comment matching one is marked as spam.
+SPACES_COMMENT_BLOCKLIST = env_list("SPACES_COMMENT_BLOCKLIST")
+# How many reverse proxies in front of the app append to X-Forwarded-For (0: use REMOTE_ADDR).
+SPACES_PROXY_COUNT = int(os.environ.get("SPACES_PROXY_COUNT", "0"))
+# Optional Akismet spam check; unset means no request ever leaves the site for it.
+AKISMET_API_KEY = os.environ.get("AKISMET_API_KEY", "")
 # -----------------------------------------------------------------------------------------------
 
 if not SECRET_KEY:
@@ -54,6 +77,10 @@ if not SECRET_KEY:
             "for local development."
         )
     SECRET_KEY = "insecure-development-key-only-for-DJANGO_DEBUG"
+if SPACES_VIEW_COUNT_MODE not in {"server", "beacon"}:
+    raise ImproperlyConfigured("SPACES_VIEW_COUNT_MODE must be 'server' or 'beacon'.")
+if SPACES_VIEW_BUFFER and not REDIS_URL:
+    raise ImproperlyConfigured("SPACES_VIEW_BUFFER=1 needs REDIS_URL: the buffer lives in Redis.")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

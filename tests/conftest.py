@@ -39,6 +39,25 @@ def postgres(db):
         pytest.skip("needs PostgreSQL (set DATABASE_URL)")
 
 
+@pytest.fixture
+def redis_url():
+    """An emptied Redis database of its own (3) for view-buffer tests; required under CI=true."""
+    import redis
+
+    url = os.environ.get("SPACES_TEST_REDIS_URL", "redis://127.0.0.1:6379/3")
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        if IN_CI:
+            pytest.fail(f"CI=true but Redis at {url} is unreachable: {error}")
+        pytest.skip(f"needs Redis at {url}")
+    client.flushdb()
+    yield url
+    client.flushdb()
+    client.close()
+
+
 @pytest.fixture(scope="session")
 def browser():
     """Debian's Chromium driven by Playwright; required under CI=true."""
