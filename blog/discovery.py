@@ -119,9 +119,9 @@ def cached_page(view: Callable) -> Callable:
 
 
 def connect_signals() -> None:
-    from blog.models import Post, Tag
+    from blog.models import Category, Post, Tag
 
-    for model in (Post, Tag):
+    for model in (Post, Tag, Category):
         post_save.connect(content_changed, sender=model, dispatch_uid=f"content-saved-{model}")
         post_delete.connect(content_changed, sender=model, dispatch_uid=f"content-gone-{model}")
     m2m_changed.connect(content_changed, sender=Post.tags.through, dispatch_uid="content-tags")

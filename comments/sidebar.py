@@ -13,12 +13,13 @@ VERSION_KEY = "comments:recent:version"
 TIMEOUT = 600
 
 
-def recent_comments() -> list[dict]:
+def current_version() -> str:
+    return cache.get(VERSION_KEY) or refresh()
+
+
+def recent_comments(version: str | None = None) -> list[dict]:
     """`name`, `excerpt` and `url` of the newest approved comments: one query on a cache miss."""
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        version = refresh()
-    key = f"comments:recent:{version}"
+    key = f"comments:recent:{version or current_version()}"
     entries = cache.get(key)
     if entries is None:
         entries = [

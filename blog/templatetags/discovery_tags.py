@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from blog import rendering
-from blog.discovery import cached
+from blog.discovery import cached, content_version
 from blog.models import Post, Tag
 from blog.site import absolute_url
 
@@ -83,13 +83,16 @@ class RandomPost(NamedTuple):
 class SidebarWidgets(NamedTuple):
     random_posts: list[RandomPost]
     popular_tags: list[Tag]
+    version: str  # the content version, for caching the rendered tag cloud
 
 
 @register.simple_tag
 def sidebar_widgets() -> SidebarWidgets:
     """随机文章 and 热门标签, from one cache read."""
     pool, tags = cached("sidebar", _sidebar_data)
-    return SidebarWidgets(random.sample(pool, min(len(pool), RANDOM_POSTS)), tags)
+    return SidebarWidgets(
+        random.sample(pool, min(len(pool), RANDOM_POSTS)), tags, content_version()
+    )
 
 
 def _sidebar_data() -> tuple[list[RandomPost], list[Tag]]:
