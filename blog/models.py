@@ -113,10 +113,9 @@ class PostQuerySet(models.QuerySet):
         )
 
     def for_list(self) -> "PostQuerySet":
-        """Cards on listing pages: authors in order and categories, without the full body."""
+        """Cards on listing pages: authors in order, without the full body."""
         return (
             self.with_authors()
-            .prefetch_related("categories")
             .defer("body", "body_html", "toc", "search_text")
             .order_by("-published_at", "-id")
         )
