@@ -1,6 +1,7 @@
 import datetime as dt
 import json
 import re
+from io import StringIO
 from pathlib import Path
 
 import bibtexparser
@@ -504,3 +505,15 @@ def test_cite_link_reveals_the_block_in_a_browser(live_server, browser, javascri
         assert "@online{" in block.inner_text()
     finally:
         context.close()
+
+
+def test_rerender_posts_resyncs_the_citation_graph():
+    from django.core.management import call_command
+
+    from blog.models import Citation
+
+    target = PostFactory()
+    source = PostFactory(body=f"见[前文](/archives/{target.pk})。")
+    Citation.objects.all().delete()  # as after a pipeline change that altered links
+    call_command("rerender_posts", stdout=StringIO())
+    assert list(Citation.objects.values_list("source", "target")) == [(source.pk, target.pk)]

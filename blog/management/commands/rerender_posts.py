@@ -1,10 +1,11 @@
 from django.core.management.base import BaseCommand
 
 from blog.models import Post
+from blog.services import sync_citations
 
 
 class Command(BaseCommand):
-    help = "Render every post's Markdown again (after the rendering pipeline changes)."
+    help = "Render every post's Markdown again, and its citation links (after pipeline changes)."
 
     def handle(self, *args, **options) -> None:
         count = 0
@@ -17,5 +18,6 @@ class Command(BaseCommand):
                 has_math=post.has_math,
                 search_text=post.search_text,
             )
+            sync_citations(post)
             count += 1
         self.stdout.write(f"Rendered {count} posts again.")
