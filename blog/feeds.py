@@ -15,7 +15,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from blog.models import Author, Category, Post, Tag
-from blog.site import absolute_url
+from blog.site import absolute_url, listing_title
 
 # Root-relative links and images in a post, which a feed reader would resolve against nothing.
 _ROOT_RELATIVE_RE = re.compile(r'(\s(?:href|src)=")/(?!/)')
@@ -129,9 +129,7 @@ class CategoryFeed(SubjectFeed):
     model, lookup = Category, "slug"
 
     def title(self, subject: Category) -> str:
-        return f"{settings.SPACES_SITE_NAME} | " + _("分类 %(name)s 下的文章") % {
-            "name": subject.name
-        }
+        return f"{settings.SPACES_SITE_NAME} | {listing_title(subject)}"
 
     def description(self, subject: Category) -> str:
         return subject.description or settings.SPACES_TAGLINE
@@ -141,18 +139,14 @@ class TagFeed(SubjectFeed):
     model, lookup = Tag, "name"
 
     def title(self, subject: Tag) -> str:
-        return f"{settings.SPACES_SITE_NAME} | " + _("标签 %(name)s 下的文章") % {
-            "name": subject.name
-        }
+        return f"{settings.SPACES_SITE_NAME} | {listing_title(subject)}"
 
 
 class AuthorFeed(SubjectFeed):
     model, lookup = Author, "slug"
 
     def title(self, subject: Author) -> str:
-        return f"{settings.SPACES_SITE_NAME} | " + _("%(name)s 发布的文章") % {
-            "name": subject.display_name
-        }
+        return f"{settings.SPACES_SITE_NAME} | {listing_title(subject)}"
 
     def description(self, subject: Author) -> str:
         return subject.bio or settings.SPACES_TAGLINE

@@ -1,5 +1,8 @@
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
+
+from blog.models import Author, Category, Tag
 
 
 def absolute_url(request: HttpRequest | None, path: str) -> str:
@@ -9,3 +12,12 @@ def absolute_url(request: HttpRequest | None, path: str) -> str:
     if request is None:
         return path
     return request.build_absolute_uri(path)
+
+
+def listing_title(subject: Author | Category | Tag) -> str:
+    """The heading of a category's, tag's or author's posts, shared by pages and feeds."""
+    if isinstance(subject, Author):
+        return _("%(name)s 发布的文章") % {"name": subject.display_name}
+    if isinstance(subject, Category):
+        return _("分类 %(name)s 下的文章") % {"name": subject.name}
+    return _("标签 %(name)s 下的文章") % {"name": subject.name}

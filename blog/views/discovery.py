@@ -17,7 +17,7 @@ from django.views.generic import ListView, TemplateView, dates
 from blog.discovery import cached
 from blog.models import Post, Tag
 from blog.search import clean_query, highlight, parse_terms, snippet, with_headline
-from blog.site import absolute_url
+from blog.site import absolute_url, listing_title
 from blog.views.posts import NonEmptyListMixin, PaginatedListMixin
 
 # --- Date archives -------------------------------------------------------------------------------
@@ -93,7 +93,7 @@ class ArchiveView(TemplateView):
         count, tree = archive_tree(tag)
         if tag and not count:
             raise Http404("No published post has this tag.")
-        title = _("标签 %(name)s 下的文章") % {"name": tag.name} if tag else _("文章归档")
+        title = listing_title(tag) if tag else _("文章归档")
         return super().get_context_data(
             tag=tag, post_count=count, archive_tree=tree, listing_title=title, **kwargs
         )

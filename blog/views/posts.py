@@ -4,12 +4,12 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, ListView
 
 from blog.models import Author, Category, Post, Tag
 from blog.rendering import Profile, render_markdown
+from blog.site import listing_title
 
 PREVIEW_LIMITS = {Profile.POST: 1_000_000, Profile.COMMENT: 20_000}
 
@@ -94,7 +94,7 @@ class FilteredListView(NonEmptyListMixin, PaginatedListMixin, ListView):
     def get_context_data(self, **kwargs) -> dict:
         return super().get_context_data(
             subject=self.subject,
-            listing_title=self.listing_title(),
+            listing_title=listing_title(self.subject),
             feed_url=reverse(
                 f"blog:{self.model._meta.model_name}_feed",
                 kwargs={self.lookup: getattr(self.subject, self.lookup)},
@@ -106,23 +106,14 @@ class FilteredListView(NonEmptyListMixin, PaginatedListMixin, ListView):
 class CategoryDetailView(FilteredListView):
     model, lookup, url_name = Category, "slug", "category_detail"
 
-    def listing_title(self) -> str:
-        return _("分类 %(name)s 下的文章") % {"name": self.subject.name}
-
 
 class TagDetailView(FilteredListView):
     model, lookup, url_name = Tag, "name", "tag_detail"
-
-    def listing_title(self) -> str:
-        return _("标签 %(name)s 下的文章") % {"name": self.subject.name}
 
 
 class AuthorDetailView(FilteredListView):
     model, lookup, url_name = Author, "slug", "author_detail"
     template_name = "blog/author_detail.html"
-
-    def listing_title(self) -> str:
-        return _("%(name)s 发布的文章") % {"name": self.subject.display_name}
 
 
 class PostDetailView(DetailView):
