@@ -22,7 +22,10 @@ from django.db.models import F, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from blog.models import Post, PostAuthor, PostDailyViews, ViewFlushBatch
 
@@ -55,6 +58,13 @@ return 1
 BATCH_MEMORY = dt.timedelta(days=1)
 
 _crawlers = CrawlerDetect()
+
+# Names for the plain SQL of the per-request paths (all of Django's backends quote with ").
+POST_TABLE = f'"{Post._meta.db_table}"'
+POST_ID, VIEW_COUNT, POST_STATUS, POST_PUBLISHED_AT = (
+    f'"{Post._meta.get_field(name).column}"'
+    for name in ("id", "view_count", "status", "published_at")
+)
 
 ViewCounts = dict[tuple[int, dt.date], int]
 
@@ -113,85 +123,157 @@ def remember_read(response: HttpResponse, recent: dict[int, int], post_id: int) 
     )
 
 
+def count_read(request: HttpRequest, post_id: int) -> dict[int, int] | None:
+    """Count `request` as one read of post `post_id` if it is one.
+
+    Returns None if it did not count, else the reads to remember in the cookie. The post's new
+    count, when known, is left in `request.spaces_view_counts` for the page to show.
+    """
+    if is_speculative(request) or is_crawler(request.META.get("HTTP_USER_AGENT", "")):
+        return None
+    recent = recently_read(request)
+    if post_id in recent or is_insider(request, post_id):
+        return None
+    counted, views = add_view(post_id)
+    if not counted:
+        return None
+    if views is not None:
+        request.spaces_view_counts = {post_id: views}
+    return recent
+
+
 def record_view(request: HttpRequest, response: HttpResponse, post_id: int) -> bool:
     """Count `request` as one read of post `post_id` if it is one; says whether it counted."""
-    if is_speculative(request) or is_crawler(request.META.get("HTTP_USER_AGENT", "")):
-        return False
-    recent = recently_read(request)
-    if post_id in recent or is_insider(request, post_id) or not add_view(post_id):
-        return False
-    remember_read(response, recent, post_id)
-    return True
+    recent = count_read(request, post_id)
+    if recent is not None:
+        remember_read(response, recent, post_id)
+    return recent is not None
 
 
 def counts_views(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Count the read an article view serves (kwarg `pk`); wrap it around any page cache."""
+    """Count the read an article view serves (kwarg `pk`); wrap it around any page cache.
+
+    The read is counted before the page is made, so that the page shows the count with it.
+    """
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        response = view(request, *args, **kwargs)
+        recent = None
         if (
             settings.SPACES_VIEW_COUNTING
             and settings.SPACES_VIEW_COUNT_MODE == "server"
             and request.method == "GET"
-            and response.status_code == 200
         ):
-            record_view(request, response, kwargs["pk"])
+            recent = count_read(request, kwargs["pk"])
+        response = view(request, *args, **kwargs)
+        if recent is not None and response.status_code == 200:
+            remember_read(response, recent, kwargs["pk"])
         return response
 
     return wrapper
 
 
+# --- Showing ------------------------------------------------------------------------------------
+
+
+def view_count_html(post_id: int, views: int) -> SafeString:
+    """The "N位读者" of a post's meta line (beacon mode's script updates it by `data-post`)."""
+    text = ngettext("%(n)s位读者", "%(n)s位读者", views) % {"n": views}
+    return format_html('<span class="view-count" data-post="{}">{}</span>', post_id, text)
+
+
+def fill_view_counts(request: HttpRequest, arguments: list[str]) -> list[str]:
+    """Page-cache holes: the live counts of the posts a cached page shows, in one query."""
+    ids = [int(argument) for argument in arguments]
+    views = getattr(request, "spaces_view_counts", {})
+    if missing := set(ids) - views.keys():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {POST_ID}, {VIEW_COUNT} FROM {POST_TABLE} WHERE {POST_ID} IN "
+                f"({', '.join(['%s'] * len(missing))})",
+                sorted(missing),
+            )
+            views = {**views, **dict(cursor.fetchall())}
+    return [view_count_html(pk, views.get(pk, 0)) for pk in ids]
+
+
 # --- Recording ------------------------------------------------------------------------------------
 
 
-def add_view(post_id: int) -> bool:
-    """Record one read of a published post; False if there is no such post."""
+def add_view(post_id: int) -> tuple[bool, int | None]:
+    """Record one read of a published post: whether it counted, and the new count when known."""
     day = timezone.localdate()
     try:
         if settings.SPACES_VIEW_BUFFER:
             if not Post.objects.published().filter(pk=post_id).exists():
-                return False
+                return False, None
             try:
                 redis_client(settings.REDIS_URL).hincrby(PENDING_KEY, f"{post_id}:{day}", 1)
-                return True
+                return True, None
             except redis.RedisError:
                 logger.warning("Redis is unavailable; writing a view to the database directly")
-        return write_views({(post_id, day): 1}, published_only=True, durable=False) > 0
+        views = write_view(post_id, day)
+        return views is not None, views
     except DatabaseError:
         # A reader's page matters more than one count; the error is logged for the operator.
         logger.exception("could not record a view of post %s", post_id)
-        return False
+        return False, None
 
 
-def write_views(counts: ViewCounts, *, published_only: bool = False, durable: bool = True) -> int:
-    """Add views per (post, day) to the posts and their daily rows atomically; returns views added.
+def write_view(post_id: int, day: dt.date) -> int | None:
+    """One read straight to the database: the post's new count, or None if it is not published.
 
-    Posts that no longer exist (or, with `published_only`, are not published) are skipped.
-    `durable=False` lets PostgreSQL acknowledge the commit before its WAL reaches the disk.
+    This runs on every counted article request, so it is two plain statements in a transaction,
+    the post's UPDATE … RETURNING and the day's upsert, without the ORM's query building.
     """
-    per_post: dict[int, int] = defaultdict(int)
-    for (post_id, _day), views in counts.items():
-        per_post[post_id] += views
-    posts = Post.objects.published() if published_only else Post.objects.all()
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Waiting for the WAL flush would cost a reader more than the rest of the page; a
+            # crash of the database server itself may lose the last fraction of a second of
+            # reads, never corrupt or double them. (SQLite runs with synchronous=NORMAL anyway.)
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        cursor.execute(
+            f"UPDATE {POST_TABLE} SET {VIEW_COUNT} = {VIEW_COUNT} + 1 "
+            f"WHERE {POST_ID} = %s AND {POST_STATUS} = %s AND {POST_PUBLISHED_AT} <= %s "
+            f"RETURNING {VIEW_COUNT}",
+            [
+                post_id,
+                Post.Status.PUBLISHED.value,
+                connection.ops.adapt_datetimefield_value(timezone.now()),
+            ],
+        )
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        cursor.execute(daily_upsert(), [post_id, connection.ops.adapt_datefield_value(day), 1])
+    return row[0]
+
+
+def daily_upsert() -> str:
+    """INSERT of a (post, day, views) row that adds the views to an existing row instead."""
     table = connection.ops.quote_name(PostDailyViews._meta.db_table)
     columns = [
         connection.ops.quote_name(PostDailyViews._meta.get_field(name).column)
         for name in ("post", "day", "views")
     ]
-    upsert = (
+    return (
         f"INSERT INTO {table} ({', '.join(columns)}) VALUES (%s, %s, %s) "
         f"ON CONFLICT ({columns[0]}, {columns[1]}) "
         f"DO UPDATE SET {columns[2]} = {table}.{columns[2]} + excluded.{columns[2]}"
     )
+
+
+def write_views(counts: ViewCounts, *, published_only: bool = False) -> int:
+    """Add views per (post, day) to the posts and their daily rows atomically; returns views added.
+
+    Posts that no longer exist (or, with `published_only`, are not published) are skipped.
+    """
+    per_post: dict[int, int] = defaultdict(int)
+    for (post_id, _day), views in counts.items():
+        per_post[post_id] += views
+    posts = Post.objects.published() if published_only else Post.objects.all()
     # Rows are locked in id order, so concurrent writers cannot deadlock each other.
     with transaction.atomic():
-        if not durable and connection.vendor == "postgresql":
-            # Waiting for the WAL flush would cost a reader more than the rest of the page; a
-            # crash of the database server itself may lose the last fraction of a second of
-            # reads, never corrupt or double them. (SQLite runs with synchronous=NORMAL anyway.)
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
         counted = {
             post_id
             for post_id, views in sorted(per_post.items())
@@ -204,7 +286,7 @@ def write_views(counts: ViewCounts, *, published_only: bool = False, durable: bo
         ]
         if rows:
             with connection.cursor() as cursor:
-                cursor.executemany(upsert, rows)
+                cursor.executemany(daily_upsert(), rows)
     return sum(per_post[post_id] for post_id in counted)
 
 

@@ -23,7 +23,9 @@ from django.db import transaction
 from django.db.models import Min
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpRequest, HttpResponse
+from django.template.backends.utils import csrf_input
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 logger = logging.getLogger(__name__)
@@ -67,9 +69,14 @@ def _forget_version() -> None:
 
 
 def _lookup(key: str) -> tuple[str, Any]:
-    """The current version, and the value cached for it under `key` (or _MISSING)."""
-    version = content_version()
-    entry = cache.get(key)
+    """The current version, and the value cached for it under `key` (or _MISSING).
+
+    One round trip to the cache reads both; a second one happens only when a new token starts.
+    """
+    found = cache.get_many([VERSION_KEY, key])
+    state = found.get(VERSION_KEY)
+    version = state[0] if state is not None and not _due(state) else content_version()
+    entry = found.get(key)
     if entry is None or entry[0] != version:
         return version, _MISSING
     return version, entry[1]
@@ -89,37 +96,104 @@ def cached(name: str, compute: Callable[[], Any], *key: object) -> Any:
     return value
 
 
+# --- Pages cached with holes ---------------------------------------------------------------------
+#
+# A cached page is the same for every anonymous reader except for its holes: the CSRF token, the
+# comment form's timestamp, the reader counts. While a page is rendered for the cache, template
+# tags write a marker (NUL, name:argument, NUL) where a hole goes; every response then fills the
+# markers afresh, so a cache hit still shows the live counts and gives each reader their own tokens.
+
+HOLE = "\x00"
+# name -> filler(request, [argument, …]) -> [HTML, …], one per argument, in order.
+_fillers: dict[str, Callable[[HttpRequest, list[str]], list[str]]] = {}
+# Cookies that change a page for their reader: with one of them, pages are rendered afresh.
+PERSONAL_COOKIES = {settings.SESSION_COOKIE_NAME}
+
+
+def register_hole(name: str, filler: Callable[[HttpRequest, list[str]], list[str]]) -> None:
+    _fillers[name] = filler
+
+
+def hole(
+    request: HttpRequest | None, name: str, argument: object, render: Callable[[], str]
+) -> str:
+    """A marker while the page is rendered for the cache, else `render()` at once."""
+    if getattr(request, "spaces_holes", False):
+        return mark_safe(f"{HOLE}{name}:{argument}{HOLE}")  # NUL never occurs in escaped text
+    return render()
+
+
+def split_holes(html: str) -> list[str] | None:
+    """Text and markers alternating; None when a NUL does not start a known marker."""
+    parts = html.split(HOLE)
+    if len(parts) % 2 == 0 or any(part.partition(":")[0] not in _fillers for part in parts[1::2]):
+        return None
+    return parts
+
+
+def fill_csrf_inputs(request: HttpRequest, arguments: list[str]) -> list[str]:
+    return [csrf_input(request) for _ in arguments]
+
+
+def fill_holes(request: HttpRequest, parts: list[str]) -> str:
+    wanted: dict[str, list[str]] = {}
+    for marker in parts[1::2]:
+        name, _, argument = marker.partition(":")
+        wanted.setdefault(name, []).append(argument)
+    values = {name: iter(_fillers[name](request, arguments)) for name, arguments in wanted.items()}
+    filled = list(parts)
+    for index in range(1, len(parts), 2):
+        filled[index] = next(values[parts[index].partition(":")[0]])
+    return "".join(filled)
+
+
 def cached_page(view: Callable) -> Callable:
     """Serve a page's anonymous GETs from the cache, per content version, language and URL."""
-    # Visitors with a session (logged in), and responses that set cookies or need a CSRF token,
-    # always get a freshly rendered page.
+    # Visitors with a personal cookie (logged in, a remembered commenter) and responses that set
+    # cookies always get a freshly rendered page.
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if request.method not in {"GET", "HEAD"} or settings.SESSION_COOKIE_NAME in request.COOKIES:
+        if request.method not in {"GET", "HEAD"} or not PERSONAL_COOKIES.isdisjoint(
+            request.COOKIES
+        ):
             return view(request, *args, **kwargs)
-        path = hashlib.sha256(request.get_full_path().encode()).hexdigest()
-        key = f"spaces:page:{get_language()}:{path}"
+        url = f"{request.get_host()}{request.get_full_path()}"
+        key = f"spaces:page:{get_language()}:{hashlib.sha256(url.encode()).hexdigest()}"
         version, page = _lookup(key)
         if page is not _MISSING:
-            return HttpResponse(page[0], headers=page[1])
+            content, headers = page
+            if isinstance(content, list):
+                content = fill_holes(request, content)
+            return HttpResponse(content, headers=headers)
+        request.spaces_holes = True
         response = view(request, *args, **kwargs)
         if hasattr(response, "render"):
             response.render()
+        request.spaces_holes = False
+        parts = split_holes(response.content.decode(response.charset))
+        if parts is None:  # a stray NUL in the content: no cache, no holes
+            return view(request, *args, **kwargs)
         if (
             response.status_code == 200
             and not response.cookies
             and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
         ):
             headers = {name: response[name] for name in CACHED_HEADERS if name in response}
-            _store(key, version, (response.content, headers))
+            _store(key, version, (parts if len(parts) > 1 else response.content, headers))
+        if len(parts) > 1:
+            response.content = fill_holes(request, parts)
         return response
 
     return wrapper
 
 
 def connect_signals() -> None:
+    from blog.counting import fill_view_counts
     from blog.models import Category, Post, Tag
+
+    register_hole("csrf", fill_csrf_inputs)
+    register_hole("views", fill_view_counts)
 
     for model in (Post, Tag, Category):
         post_save.connect(content_changed, sender=model, dispatch_uid=f"content-saved-{model}")

@@ -17,10 +17,14 @@ register_converter(TwoDigitConverter, "twodigits")
 app_name = "blog"
 
 urlpatterns = [
-    path("", posts.PostListView.as_view(), name="post_list"),
-    path("page/<pagenum:page>/", posts.PostListView.as_view(), name="post_list_page"),
-    # Counting wraps the view from outside, so a page cache added inside keeps reads counted.
-    path("archives/<postid:pk>", counts_views(posts.PostDetailView.as_view()), name="post_detail"),
+    path("", cached_page(posts.PostListView.as_view()), name="post_list"),
+    path("page/<pagenum:page>/", cached_page(posts.PostListView.as_view()), name="post_list_page"),
+    # Counting wraps the page cache from outside, so every read is counted.
+    path(
+        "archives/<postid:pk>",
+        counts_views(cached_page(posts.PostDetailView.as_view())),
+        name="post_detail",
+    ),
     path("archives/<postid:pk>/cite.<str:fmt>", citations.cite, name="post_cite"),
     path("archives/<postid:pk>/hit", citations.hit, name="post_hit"),
     path(

@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class CommentsConfig(AppConfig):
     name = "comments"
     verbose_name = _("评论")
+
+    def ready(self) -> None:
+        from blog import discovery
+        from comments import moderation, visitors
+
+        discovery.register_hole("comment-token", moderation.fill_tokens)
+        # A remembered commenter's form is filled in with their details: not the cached page.
+        discovery.PERSONAL_COOKIES.add(visitors.COOKIE)

@@ -1,8 +1,10 @@
 import unicodedata
 
 from django import forms
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from blog.discovery import hole
 from blog.models import Post
 from comments.models import Comment, strip_controls
 from comments.moderation import Refused, check_token, make_token
@@ -43,10 +45,12 @@ class CommentForm(forms.ModelForm):
             "body": forms.Textarea(attrs={"rows": 6}),
         }
 
-    def __init__(self, *args, post: Post, **kwargs) -> None:
+    def __init__(self, *args, post: Post, request: HttpRequest | None = None, **kwargs) -> None:
         super().__init__(*args, label_suffix="", **kwargs)
         self.post = post
-        self.fields["token"].initial = make_token(post)
+        self.fields["token"].initial = hole(
+            request, "comment-token", post.pk, lambda: make_token(post.pk)
+        )
         self.fields["author_url"].widget.attrs["autocomplete"] = "url"
 
     def clean_author_name(self) -> str:
@@ -81,7 +85,7 @@ class CommentForm(forms.ModelForm):
     def renew_token(self) -> None:
         """Give a form shown again a fresh token, so that its next submission can pass."""
         self.data = self.data.copy()
-        self.data["token"] = make_token(self.post)
+        self.data["token"] = make_token(self.post.pk)
 
 
 class AuthorReplyForm(forms.Form):

@@ -5,6 +5,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from blog.counting import view_count_html
+from blog.discovery import hole
 from blog.models import Post
 
 register = template.Library()
@@ -23,4 +25,12 @@ def view_beacon(post: Post) -> SafeString | str:
         '<script src="{}" data-hit-url="{}" defer></script>',
         static("js/counter.js"),
         reverse("blog:post_hit", kwargs={"pk": post.pk}),
+    )
+
+
+@register.simple_tag(takes_context=True)
+def view_count(context: template.Context, post: Post) -> SafeString:
+    """The post's reader count; a hole filled per request when the page is cached."""
+    return hole(
+        context.get("request"), "views", post.pk, lambda: view_count_html(post.pk, post.view_count)
     )

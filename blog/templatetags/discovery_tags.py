@@ -5,12 +5,13 @@ from typing import NamedTuple
 
 from django import template
 from django.db.models import Count
+from django.template.backends.utils import csrf_input
 from django.utils.encoding import escape_uri_path
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from blog import rendering
-from blog.discovery import cached, content_version
+from blog.discovery import cached, content_version, hole
 from blog.models import Post, Tag
 from blog.site import absolute_url
 
@@ -27,6 +28,13 @@ def canonical_url(context: template.Context) -> str:
     """This page's URL without its query string, on the canonical base URL when one is set."""
     request = context.get("request")
     return absolute_url(request, escape_uri_path(request.path)) if request else ""
+
+
+@register.simple_tag(takes_context=True)
+def page_csrf_token(context: template.Context) -> str:
+    """`{% csrf_token %}` for forms on cached pages: each reader's own token fills a hole."""
+    request = context["request"]
+    return hole(request, "csrf", "", lambda: csrf_input(request))
 
 
 @register.simple_tag(takes_context=True)

@@ -23,7 +23,7 @@ def post_comments(context: template.Context, post: Post) -> dict:
     threads = context.get("comment_threads") or thread_page(
         post, None, own_comment_ids(request), author_user_ids(post)
     )
-    values = {"post": post, "threads": threads, "csrf_token": context.get("csrf_token")}
+    values = {"post": post, "threads": threads, "request": request}
     if post.is_public and post.comments_enabled:
         values.update(comment_form(request, post))
     return values
@@ -48,7 +48,7 @@ def comment_form(request: HttpRequest, post: Post) -> dict:
     quoted = comment_param(request, "quote", post)
     if quoted is not None and quoted.is_approved:
         initial["body"] = f"{quoted.quote_markup} "
-    values["form"] = CommentForm(post=post, initial=initial)
+    values["form"] = CommentForm(post=post, initial=initial, request=request)
     return values
 
 

@@ -233,7 +233,7 @@ def test_a_database_error_while_counting_still_serves_the_page(client, monkeypat
     def broken(*args, **kwargs):
         raise counting.DatabaseError("disk full")
 
-    monkeypatch.setattr(counting, "write_views", broken)
+    monkeypatch.setattr(counting, "write_view", broken)
     post = PostFactory()
     assert read(client, post).status_code == 200
     assert views(post) == 0

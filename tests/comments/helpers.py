@@ -7,7 +7,7 @@ from comments.moderation import make_token
 def aged_token(post, seconds: float = 10) -> str:
     """A form token as if the form had been shown `seconds` ago."""
     with mock.patch("django.core.signing.time.time", return_value=time.time() - seconds):
-        return make_token(post)
+        return make_token(post.pk)
 
 
 def form_data(post, **overrides) -> dict:

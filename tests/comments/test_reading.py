@@ -1,13 +1,16 @@
 import re
+import time
 from datetime import UTC, datetime
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import translation
 
 from blog.models import Post
+from comments import visitors
 from comments.models import Comment
 from tests.comments.helpers import form_data
 from tests.factories import CommentFactory, PostFactory
@@ -307,12 +310,53 @@ def test_comment_page_queries_do_not_grow_with_comments(client, django_assert_nu
     assert len(comment_ids(html)) == 100
 
 
-def test_comment_section_takes_three_queries(client):
+def test_comment_section_takes_three_queries(client, settings):
     post = PostFactory()
     threads(post, 12, replies=4)
     url = post.get_absolute_url()
     client.get(url)
+    client.cookies[settings.SESSION_COOKIE_NAME] = "none"  # rendered afresh, not from the cache
     with CaptureQueriesContext(connection) as queries:
         client.get(url)
     touching = [q["sql"] for q in queries if "comments_comment" in q["sql"]]
     assert len(touching) == 3
+
+
+def form_fields(html: str) -> dict[str, str]:
+    return dict(
+        re.findall(r'<input type="hidden" name="(csrfmiddlewaretoken|token)" value="([^"]*)"', html)
+    )
+
+
+def test_cached_article_gives_every_reader_fresh_form_tokens(monkeypatch):
+    post = PostFactory()
+    CommentFactory(post=post)
+    url = post.get_absolute_url()
+    first = Client(enforce_csrf_checks=True)
+    first.get(url)  # renders the page for the cache
+    earlier = time.time() - 60
+    monkeypatch.setattr("django.core.signing.time.time", lambda: earlier)
+    second = Client(enforce_csrf_checks=True)
+    html = second.get(url).content.decode()
+    monkeypatch.undo()
+    assert "\x00" not in html
+    fields = form_fields(html)
+    assert fields["token"] != form_fields(first.get(url).content.decode())["token"]
+    response = second.post(
+        reverse("comments:post_comment", args=[post.pk]),
+        {**form_data(post), "token": fields["token"]},
+        HTTP_X_CSRFTOKEN=fields["csrfmiddlewaretoken"],
+    )
+    assert response.status_code == 302
+    assert Comment.objects.filter(post=post, author_name="张三").exists()
+
+
+def test_a_remembered_commenter_gets_the_form_filled_in_not_the_cached_page(client):
+    post = PostFactory()
+    url = post.get_absolute_url()
+    client.get(url)
+    client.post(reverse("comments:post_comment", args=[post.pk]), form_data(post))
+    returning = Client()
+    returning.cookies[visitors.COOKIE] = client.cookies[visitors.COOKIE].value
+    assert 'value="张三"' in returning.get(url).content.decode()
+    assert 'value="张三"' not in Client().get(url).content.decode()
