@@ -1,20 +1,26 @@
 """One cache version for everything derived from the published archive.
 
-The listing pages, the archive page, feeds, search rankings and the sidebar's random posts and
-popular tags are cached in the shared cache with a version token that names the archive's state.
-A new token starts when a post, its tags or a tag is saved or deleted (signals, because the admin,
-imports and services all write posts), when a scheduled post comes due, and at the latest after
-SPACES_DISCOVERY_CACHE_SECONDS, which bounds how long changes no signal reports
-(`QuerySet.update()`, such as view counts) take to show. Other apps whose data these pages show
-(comment counts) call `content_changed()` after their writes. Nothing is kept in a process's
-memory, so every app server sees a new token at once.
+The pages anonymous readers see (home, articles, listings, the archive page, feeds, search), search
+rankings and the sidebar's random posts and popular tags are cached in the shared cache with a
+version token that names the archive's state. A new token starts when a post, its tags or a tag
+is saved or deleted (signals, because the admin, imports and services all write posts), when a
+scheduled post comes due, and at the latest after SPACES_DISCOVERY_CACHE_SECONDS, which bounds how
+long changes no signal reports (`QuerySet.update()`) take to show. Other apps whose data these
+pages show (comments) call `content_changed()` after their writes. What differs per request is
+left as a hole in the cached page and filled for each response: reader counts, which change with
+every read, and each reader's tokens. A process keeps nothing but copies of large pages, checked
+against the shared token on every request, so every app server sees a new token at once.
 """
 
 import functools
+import gzip
 import hashlib
 import logging
+import re
+import threading
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -25,12 +31,16 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpRequest, HttpResponse
 from django.template.backends.utils import csrf_input
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 logger = logging.getLogger(__name__)
 VERSION_KEY = "spaces:content:version"
 CACHED_HEADERS = ("Content-Type", "Last-Modified", "X-Robots-Tag")
+GZIP_MIN_BYTES = 16 * 1024
+ACCEPTS_GZIP = re.compile(r"\bgzip\b")
+LOCAL_COPIES_BYTES = 64 * 1024 * 1024  # per process
 _MISSING = object()
 
 
@@ -147,6 +157,79 @@ def fill_holes(request: HttpRequest, parts: list[str]) -> str:
     return "".join(filled)
 
 
+@dataclass(frozen=True)
+class CachedPage:
+    """A page as the cache keeps it: text with holes to fill, or bytes (and their gzip) to send."""
+
+    headers: dict[str, str]
+    parts: list[str] | None = None
+    content: bytes = b""
+    gzipped: bytes | None = None
+
+    @classmethod
+    def of(cls, response: HttpResponse, parts: list[str]) -> "CachedPage":
+        headers = {name: response[name] for name in CACHED_HEADERS if name in response}
+        if len(parts) > 1:
+            return cls(headers, parts=parts)
+        content = response.content
+        # Compressed once here rather than per request; a page without holes holds no secret, so
+        # compression cannot leak one (BREACH).
+        gzipped = gzip.compress(content, mtime=0) if len(content) >= GZIP_MIN_BYTES else None
+        return cls(headers, content=content, gzipped=gzipped)
+
+    def size(self) -> int:
+        if self.parts is not None:
+            return sum(len(part) for part in self.parts)
+        return len(self.content) + len(self.gzipped or b"")
+
+    def response(self, request: HttpRequest) -> HttpResponse:
+        if self.parts is not None:
+            return HttpResponse(fill_holes(request, self.parts), headers=self.headers)
+        if self.gzipped is None:
+            return HttpResponse(self.content, headers=self.headers)
+        if ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", "")):
+            response = HttpResponse(self.gzipped, headers=self.headers)
+            response["Content-Encoding"] = "gzip"
+        else:
+            response = HttpResponse(self.content, headers=self.headers)
+        patch_vary_headers(response, ["Accept-Encoding"])
+        return response
+
+
+class LocalCopies:
+    """Cached pages, also kept in this process: copies, checked against the shared version on
+    every request, so that a change on any server shows here at once. Reading the small version
+    costs a fraction of fetching and decoding a whole page from the shared cache."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget  # bytes of page text kept, at most
+        self.used = 0
+        self.pages: dict[str, tuple[str, CachedPage]] = {}
+        self.lock = threading.Lock()
+
+    def get(self, key: str) -> CachedPage | None:
+        copy = self.pages.get(key)
+        if copy is None or copy[0] != content_version():
+            return None
+        return copy[1]
+
+    def keep(self, key: str, version: str, page: CachedPage) -> None:
+        size = page.size()
+        if size > self.budget:
+            return
+        with self.lock:
+            if (old := self.pages.pop(key, None)) is not None:
+                self.used -= old[1].size()
+            while self.pages and self.used + size > self.budget:
+                oldest = self.pages.pop(next(iter(self.pages)))
+                self.used -= oldest[1].size()
+            self.pages[key] = (version, page)
+            self.used += size
+
+
+_local_copies = LocalCopies(budget=LOCAL_COPIES_BYTES)
+
+
 def cached_page(view: Callable) -> Callable:
     """Serve a page's anonymous GETs from the cache, per content version, language and URL."""
     # Visitors with a personal cookie (logged in, a remembered commenter) and responses that set
@@ -159,13 +242,13 @@ def cached_page(view: Callable) -> Callable:
         ):
             return view(request, *args, **kwargs)
         url = f"{request.get_host()}{request.get_full_path()}"
-        key = f"spaces:page:{get_language()}:{hashlib.sha256(url.encode()).hexdigest()}"
+        key = f"spaces:page:v2:{get_language()}:{hashlib.sha256(url.encode()).hexdigest()}"
+        if (page := _local_copies.get(key)) is not None:
+            return page.response(request)
         version, page = _lookup(key)
         if page is not _MISSING:
-            content, headers = page
-            if isinstance(content, list):
-                content = fill_holes(request, content)
-            return HttpResponse(content, headers=headers)
+            _local_copies.keep(key, version, page)
+            return page.response(request)
         request.spaces_holes = True
         response = view(request, *args, **kwargs)
         if hasattr(response, "render"):
@@ -179,8 +262,9 @@ def cached_page(view: Callable) -> Callable:
             and not response.cookies
             and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
         ):
-            headers = {name: response[name] for name in CACHED_HEADERS if name in response}
-            _store(key, version, (parts if len(parts) > 1 else response.content, headers))
+            page = CachedPage.of(response, parts)
+            _store(key, version, page)
+            _local_copies.keep(key, version, page)
         if len(parts) > 1:
             response.content = fill_holes(request, parts)
         return response

@@ -1,3 +1,5 @@
+import gzip
+
 import pytest
 from django.core.cache import cache
 from django.db import connection
@@ -129,6 +131,52 @@ def test_a_stray_nul_in_content_is_served_uncached(client, settings):
     assert "a\x00b" in response.content.decode()  # shown as it is, with the counts filled in
     assert "\x00views" not in response.content.decode()
     assert any("blog_post" in query["sql"] for query in captured)  # rendered again: not cached
+
+
+def test_large_cached_pages_are_sent_compressed_to_browsers_that_take_it(client, monkeypatch):
+    monkeypatch.setattr(discovery, "GZIP_MIN_BYTES", 0)
+    PostFactory(title="第一篇")
+    plain = client.get("/content.html")
+    compressed = client.get("/content.html", HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+    assert compressed["Content-Encoding"] == "gzip"
+    assert gzip.decompress(compressed.content) == plain.content
+    assert "Accept-Encoding" in compressed["Vary"]
+    again = client.get("/content.html", HTTP_ACCEPT_ENCODING="identity")
+    assert not again.has_header("Content-Encoding")
+    assert again.content == plain.content
+
+
+def test_local_copies_stay_within_their_budget():
+    copies = discovery.LocalCopies(budget=250)
+    page = discovery.CachedPage({}, content=b"x" * 100)
+    for key in "abc":
+        copies.keep(key, "v1", page)
+    assert list(copies.pages) == ["b", "c"]
+    assert copies.used == 200
+    copies.keep("huge", "v1", discovery.CachedPage({}, content=b"x" * 300))
+    assert "huge" not in copies.pages
+
+
+def test_articles_are_never_compressed_with_their_tokens(client, monkeypatch):
+    monkeypatch.setattr(discovery, "GZIP_MIN_BYTES", 0)
+    post = PostFactory()
+    for _ in range(2):
+        response = client.get(post.get_absolute_url(), HTTP_ACCEPT_ENCODING="gzip")
+        assert not response.has_header("Content-Encoding")
+
+
+def test_pages_are_copied_into_the_process_and_checked_per_request(
+    client, monkeypatch, django_assert_num_queries
+):
+    PostFactory(title="第一篇")
+    first = client.get("/content.html")
+    monkeypatch.setattr(cache, "get_many", lambda *args, **kwargs: {})  # the shared copy is gone
+    with django_assert_num_queries(0):
+        assert client.get("/content.html").content == first.content
+    monkeypatch.undo()
+    cache.delete(discovery.VERSION_KEY)  # a write on another server
+    PostFactory(title="第二篇")
+    assert "第二篇" in client.get("/content.html").content.decode()
 
 
 def test_page_cache_refreshes_when_content_changes(client):
