@@ -237,8 +237,10 @@ def cached_page(view: Callable) -> Callable:
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if request.method not in {"GET", "HEAD"} or not PERSONAL_COOKIES.isdisjoint(
-            request.COOKIES
+        if (
+            not settings.SPACES_PAGE_CACHE
+            or request.method not in {"GET", "HEAD"}
+            or not PERSONAL_COOKIES.isdisjoint(request.COOKIES)
         ):
             return view(request, *args, **kwargs)
         url = f"{request.get_host()}{request.get_full_path()}"

@@ -50,6 +50,8 @@ SPACES_FEED_ITEMS = int(os.environ.get("SPACES_FEED_ITEMS", "10"))
 SPACES_FEED_FULL_TEXT = env_bool("SPACES_FEED_FULL_TEXT", False)
 # How long the archive page, the random posts' id list and the popular tags may lag behind edits.
 SPACES_DISCOVERY_CACHE_SECONDS = int(os.environ.get("SPACES_DISCOVERY_CACHE_SECONDS", "600"))
+# Anonymous readers' pages from the shared page cache (0: every page rendered whole, per request).
+SPACES_PAGE_CACHE = env_bool("SPACES_PAGE_CACHE", True)
 # View counting: off entirely, and "server" (the article response counts) or "beacon" (a script on
 # the page posts to /archives/<id>/hit: for article HTML cached by a CDN).
 SPACES_VIEW_COUNTING = env_bool("SPACES_VIEW_COUNTING", True)

@@ -495,11 +495,17 @@ def share_row(scenario: str, page: str, pair: Pair, floor: float) -> Row:
 def scenario_pages(bench: Bench, database: Database) -> list[Row]:
     """Issue 2: the home page and a math-heavy article, uncached, against hello-world."""
     article = f"/archives/{bench.child(database, 'seed', posts=200)['article']}"
+    pages = [("/", "/archives/"), (article, "arithmatex")]
     with server(bench, database) as app:
-        home, page = pages_against_hello(bench, app, [("/", "/archives/"), (article, "arithmatex")])
+        home, page = pages_against_hello(bench, app, pages)
+    # For comparison, no target: every request renders the page whole, as after each change.
+    with server(bench, database, SPACES_PAGE_CACHE="0") as app:
+        whole_home, whole_page = pages_against_hello(bench, app, pages)
     return [
         share_row("pages", "home `/`", home, 0.40),
         share_row("pages", "article (math-heavy)", page, 0.40),
+        Row("pages", "home, rendered whole (`SPACES_PAGE_CACHE=0`)", whole_home),
+        Row("pages", "article, rendered whole (`SPACES_PAGE_CACHE=0`)", whole_page),
     ]
 
 
