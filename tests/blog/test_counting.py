@@ -504,3 +504,11 @@ def test_browser_beacon_counts_a_shown_article_once(live_server, browser, settin
         assert daily(post) == {timezone.localdate(): 1}
     finally:
         context.close()
+
+
+def test_postgresql_post_pages_leave_room_for_count_updates(postgres):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'blog_post'")
+        assert "fillfactor=70" in cursor.fetchone()[0]
