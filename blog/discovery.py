@@ -17,8 +17,10 @@ import gzip
 import hashlib
 import logging
 import re
+import struct
 import threading
 import uuid
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -145,54 +147,116 @@ def fill_csrf_inputs(request: HttpRequest, arguments: list[str]) -> list[str]:
     return [csrf_input(request) for _ in arguments]
 
 
-def fill_holes(request: HttpRequest, parts: list[str]) -> str:
+def fill_holes(request: HttpRequest, parts: list[str]) -> list[str]:
+    """What goes into each of the holes among `parts` for this request, in order."""
     wanted: dict[str, list[str]] = {}
     for marker in parts[1::2]:
         name, _, argument = marker.partition(":")
         wanted.setdefault(name, []).append(argument)
     values = {name: iter(_fillers[name](request, arguments)) for name, arguments in wanted.items()}
-    filled = list(parts)
-    for index in range(1, len(parts), 2):
-        filled[index] = next(values[parts[index].partition(":")[0]])
-    return "".join(filled)
+    return [next(values[marker.partition(":")[0]]) for marker in parts[1::2]]
+
+
+def filled(parts: list[str], values: list[str]) -> str:
+    pieces = list(parts)
+    pieces[1::2] = values
+    return "".join(pieces)
+
+
+# --- Gzip around holes ---------------------------------------------------------------------------
+#
+# A page with holes is compressed once too: each text part on its own, as raw deflate data ending
+# on a byte boundary without a final block. A response then strings the parts' data together with
+# its holes as stored (uncompressed) blocks between them, and adds the gzip header and trailer.
+# Every decoder reads this as one ordinary gzip stream. Since nothing is compressed together
+# with a hole, the tokens in the holes cannot leak through the compressed length (BREACH).
+
+GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # deflate, no name, no time
+FINAL_BLOCK = zlib.compressobj(wbits=-15).flush(zlib.Z_FINISH)  # an empty last block
+STORED_MAX = 0xFFFF
+
+
+def deflate_part(data: bytes) -> bytes:
+    """`data` as raw deflate blocks that another part's blocks may follow."""
+    compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return compressor.compress(data) + compressor.flush(zlib.Z_SYNC_FLUSH)
+
+
+def stored_blocks(data: bytes) -> bytes:
+    """`data` in uncompressed deflate blocks (header byte 0: not last, stored; then LEN, NLEN)."""
+    blocks = []
+    for start in range(0, len(data), STORED_MAX):
+        chunk = data[start : start + STORED_MAX]
+        blocks.append(struct.pack("<BHH", 0, len(chunk), len(chunk) ^ 0xFFFF) + chunk)
+    return b"".join(blocks)
+
+
+def gzip_with_holes(
+    texts: tuple[bytes, ...], deflated: tuple[bytes, ...], values: list[bytes]
+) -> bytes:
+    """The gzip stream of texts[0] + values[0] + texts[1] + …, from the texts' deflate data."""
+    body, crc, size = [GZIP_HEADER], 0, 0
+    for index, text in enumerate(texts):
+        body.append(deflated[index])
+        crc, size = zlib.crc32(text, crc), size + len(text)
+        if index < len(values):
+            body.append(stored_blocks(values[index]))
+            crc, size = zlib.crc32(values[index], crc), size + len(values[index])
+    body += [FINAL_BLOCK, struct.pack("<II", crc, size & 0xFFFFFFFF)]
+    return b"".join(body)
+
+
+def accepts_gzip(request: HttpRequest) -> bool:
+    return bool(ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", "")))
 
 
 @dataclass(frozen=True)
 class CachedPage:
-    """A page as the cache keeps it: text with holes to fill, or bytes (and their gzip) to send."""
+    """A page as the cache keeps it: text with holes to fill, or bytes to send; both with gzip."""
 
     headers: dict[str, str]
-    parts: list[str] | None = None
-    content: bytes = b""
-    gzipped: bytes | None = None
+    parts: list[str] | None = None  # text and hole markers, alternating
+    content: bytes = b""  # a page without holes
+    gzipped: bytes | None = None  # … and its gzip
+    texts: tuple[bytes, ...] = ()  # the text parts of a page with holes, as UTF-8
+    deflated: tuple[bytes, ...] = ()  # … and each part's deflate data
 
     @classmethod
     def of(cls, response: HttpResponse, parts: list[str]) -> "CachedPage":
         headers = {name: response[name] for name in CACHED_HEADERS if name in response}
         if len(parts) > 1:
-            return cls(headers, parts=parts)
+            texts = tuple(text.encode() for text in parts[::2])
+            large = sum(map(len, texts)) >= GZIP_MIN_BYTES
+            deflated = tuple(map(deflate_part, texts)) if large else ()
+            return cls(headers, parts=parts, texts=texts, deflated=deflated)
         content = response.content
-        # Compressed once here rather than per request; a page without holes holds no secret, so
-        # compression cannot leak one (BREACH).
+        # Compressed once here rather than per request; a page without holes holds no secret.
         gzipped = gzip.compress(content, mtime=0) if len(content) >= GZIP_MIN_BYTES else None
         return cls(headers, content=content, gzipped=gzipped)
 
     def size(self) -> int:
         if self.parts is not None:
-            return sum(len(part) for part in self.parts)
+            return 2 * sum(map(len, self.texts)) + sum(map(len, self.deflated))
         return len(self.content) + len(self.gzipped or b"")
 
     def response(self, request: HttpRequest) -> HttpResponse:
+        compressible = bool(self.deflated) or self.gzipped is not None
         if self.parts is not None:
-            return HttpResponse(fill_holes(request, self.parts), headers=self.headers)
-        if self.gzipped is None:
-            return HttpResponse(self.content, headers=self.headers)
-        if ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", "")):
+            values = fill_holes(request, self.parts)
+            if self.deflated and accepts_gzip(request):
+                encoded = [value.encode() for value in values]
+                body = gzip_with_holes(self.texts, self.deflated, encoded)
+                response = HttpResponse(body, headers=self.headers)
+                response["Content-Encoding"] = "gzip"
+            else:
+                response = HttpResponse(filled(self.parts, values), headers=self.headers)
+        elif self.gzipped is not None and accepts_gzip(request):
             response = HttpResponse(self.gzipped, headers=self.headers)
             response["Content-Encoding"] = "gzip"
         else:
             response = HttpResponse(self.content, headers=self.headers)
-        patch_vary_headers(response, ["Accept-Encoding"])
+        if compressible:
+            patch_vary_headers(response, ["Accept-Encoding"])
         return response
 
 
@@ -268,7 +332,7 @@ def cached_page(view: Callable) -> Callable:
             _store(key, version, page)
             _local_copies.keep(key, version, page)
         if len(parts) > 1:
-            response.content = fill_holes(request, parts)
+            response.content = filled(parts, fill_holes(request, parts))
         return response
 
     return wrapper
