@@ -20,10 +20,10 @@ from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
-from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -108,6 +108,12 @@ def recently_read(request: HttpRequest) -> dict[int, int]:
     return recent
 
 
+@lru_cache(maxsize=8)
+def cookie_path(script_prefix: str) -> str:
+    """The articles' path, which the cookie is sent to (reversed once per script prefix)."""
+    return reverse("blog:post_list") + "archives/"
+
+
 def remember_read(response: HttpResponse, recent: dict[int, int], post_id: int) -> None:
     recent = {**recent, post_id: int(time.time())}
     newest = sorted(recent.items(), key=lambda item: item[1])[-COOKIE_MAX_POSTS:]
@@ -116,7 +122,7 @@ def remember_read(response: HttpResponse, recent: dict[int, int], post_id: int) 
         ".".join(f"{pk}-{seen}" for pk, seen in newest),
         salt=COOKIE_SALT,
         max_age=READ_WINDOW,
-        path=reverse("blog:post_list") + "archives/",
+        path=cookie_path(get_script_prefix()),
         secure=settings.SESSION_COOKIE_SECURE,
         httponly=True,
         samesite="Lax",
@@ -178,8 +184,8 @@ def counts_views(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
 
 def view_count_html(post_id: int, views: int) -> SafeString:
     """The "N位读者" of a post's meta line (beacon mode's script updates it by `data-post`)."""
-    text = ngettext("%(n)s位读者", "%(n)s位读者", views) % {"n": views}
-    return format_html('<span class="view-count" data-post="{}">{}</span>', post_id, text)
+    text = escape(ngettext("%(n)s位读者", "%(n)s位读者", views) % {"n": views})
+    return mark_safe(f'<span class="view-count" data-post="{int(post_id)}">{text}</span>')
 
 
 def fill_view_counts(request: HttpRequest, arguments: list[str]) -> list[str]:
