@@ -180,6 +180,9 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "spaces_cache",
+            # Past MAX_ENTRIES the table loses the alphabetically first third of its keys, the
+            # content version among them, which would start everything cached over again.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
         }
     }
 
