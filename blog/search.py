@@ -1,4 +1,4 @@
-"""Post search: one meaning on every database, and each database's own index to find candidates.
+"""Post search: one meaning on every database, and each database's own index to find matches.
 
 A query becomes *terms*: its words, and its runs of Chinese (Japanese, Korean) characters cut into
 overlapping trigrams, since those scripts put no spaces between words and a whole-sentence query
@@ -7,8 +7,11 @@ per term in the title and 1 per term in the body, and equal scores list the newe
 
 PostgreSQL also finds posts by full-text search (stemmed English words, `websearch` syntax); those
 that no term matches follow the others, by rank below 1. It serves the substring tests from pg_trgm
-GIN indexes. SQLite narrows the candidates with an FTS5 trigram table where the library has one,
-else it scans with LIKE.
+GIN indexes. SQLite finds terms of three or more characters in an FTS5 trigram table where the
+library has one, and scans with LIKE for shorter terms or without the table.
+
+`search()` is all of this as one query; the search page ranks with blog.ranking instead, which
+gives the same order from pieces that queries share.
 """
 
 import contextlib
@@ -16,6 +19,7 @@ import functools
 import re
 import sqlite3
 import unicodedata
+from collections.abc import Collection
 
 from django.contrib.postgres.search import (
     SearchHeadline,
@@ -25,7 +29,7 @@ from django.contrib.postgres.search import (
 )
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Case, FloatField, Q, QuerySet, Value, When
+from django.db.models import Case, FloatField, Q, QuerySet, TextField, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Greatest
 from django.utils.html import escape
@@ -102,34 +106,42 @@ def _substring(terms: list[str]) -> Q:
 
 def _postgresql(posts: QuerySet, query: str, terms: list[str], score) -> QuerySet:
     text_query = SearchQuery(query, search_type="websearch", config=TEXT_SEARCH_CONFIG)
+    posts, rank = text_rank(posts, text_query)
+    return posts.filter(_substring(terms) | Q(search_vector=text_query)).annotate(
+        score=Greatest(score, rank, output_field=FloatField())
+    )
+
+
+def text_rank(posts: QuerySet, text_query: SearchQuery) -> tuple[QuerySet, SearchRank]:
+    """`posts` with the `search_vector` alias, and the full-text rank of `text_query` in it."""
     # The column exists only in the database (migration blog 0003), kept up to date by a trigger.
     table = connections[posts.db].ops.quote_name(posts.model._meta.db_table)
     vector = RawSQL(f"{table}.search_vector", [], output_field=SearchVectorField())
     # Weights are {D, C, B, A}: a word in the title (A) counts double one in the body (B);
     # normalization 32 maps the rank into [0, 1), below any substring match's score.
     rank = SearchRank(vector, text_query, weights=[0.1, 0.2, 0.5, 1.0], normalization=32)
-    return (
-        posts.alias(search_vector=vector)
-        .filter(_substring(terms) | Q(search_vector=text_query))
-        .annotate(score=Greatest(score, rank, output_field=FloatField()))
-    )
+    return posts.alias(search_vector=vector), rank
 
 
-def with_headline(posts: QuerySet, query: str) -> QuerySet:
-    """On PostgreSQL, `posts` with the `headline` its full-text search marks (stemmed words)."""
-    if connections[posts.db].vendor != "postgresql":
+def with_headline(posts: QuerySet, query: str, pks: Collection[int]) -> QuerySet:
+    """On PostgreSQL, `posts` with the `headline` its full-text search marks (stemmed words).
+
+    Only the posts in `pks` get one: the others contain a term, which their snippet shows instead.
+    """
+    if connections[posts.db].vendor != "postgresql" or not pks:
         return posts
     text_query = SearchQuery(clean_query(query), search_type="websearch", config=TEXT_SEARCH_CONFIG)
+    headline = SearchHeadline(
+        "search_text",
+        text_query,
+        start_sel=_HEADLINE_START,
+        stop_sel=_HEADLINE_STOP,
+        max_fragments=1,
+        max_words=35,
+        min_words=15,
+    )
     return posts.annotate(
-        headline=SearchHeadline(
-            "search_text",
-            text_query,
-            start_sel=_HEADLINE_START,
-            stop_sel=_HEADLINE_STOP,
-            max_fragments=1,
-            max_words=35,
-            min_words=15,
-        )
+        headline=Case(When(pk__in=pks, then=headline), default=Value(""), output_field=TextField())
     )
 
 

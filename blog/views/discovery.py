@@ -1,6 +1,5 @@
 """Ways into the archive besides the listings: date archives, /content.html, search, robots.txt."""
 
-import hashlib
 from datetime import date
 from itertools import groupby
 from typing import NamedTuple
@@ -16,7 +15,14 @@ from django.views.generic import ListView, TemplateView, dates
 
 from blog.discovery import cached
 from blog.models import Post, Tag
-from blog.search import clean_query, highlight, parse_terms, snippet, with_headline
+from blog.ranking import Ranking, rank
+from blog.search import (
+    clean_query,
+    highlight,
+    parse_terms,
+    snippet,
+    with_headline,
+)
 from blog.site import absolute_url, listing_title
 from blog.views.posts import NonEmptyListMixin, PaginatedListMixin
 
@@ -161,13 +167,9 @@ class SearchView(PaginatedListMixin, ListView):
             )
         return super().get(request, *args, **kwargs)
 
-    def get_queryset(self) -> list[int]:
-        """Ids of the matches, best first: ranked once per query and content version."""
-        if not self.terms:
-            return []
-        digest = hashlib.sha256(self.query.encode()).hexdigest()
-        search = Post.objects.published().search(self.query)
-        return cached("search", lambda: list(search.values_list("id", flat=True)), digest)
+    def get_queryset(self) -> Ranking:
+        """Ids of the matches, best first (blog.ranking: only the page shown is listed)."""
+        return rank(self.query)
 
     def page_url(self, number: int) -> str:
         if number == 1:
@@ -177,7 +179,10 @@ class SearchView(PaginatedListMixin, ListView):
     def get_context_data(self, **kwargs) -> dict:
         context = super().get_context_data(search_query=self.query, **kwargs)
         ids = context["posts"]
-        posts = with_headline(Post.objects.published().filter(pk__in=ids), self.query)
+        without_terms = [pk for pk in ids if pk in self.object_list.text_search_only]
+        posts = with_headline(
+            Post.objects.published().filter(pk__in=ids), self.query, without_terms
+        )
         found = posts.only("id", "title", "published_at", "search_text").in_bulk()
         context["posts"] = [found[pk] for pk in ids if pk in found]
         for post in context["posts"]:

@@ -3,7 +3,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from blog import search
+from blog import ranking, search
 from blog.discovery import content_changed
 from blog.models import Post
 from tests.factories import AuthorFactory, PostFactory
@@ -264,16 +264,40 @@ def test_search_works_without_the_fts5_table(client, monkeypatch):
 @pytest.mark.parametrize("count", [1, 200])
 def test_search_query_count_is_constant(client, django_assert_num_queries, count):
     PostFactory.create_batch(count, title="softmax 流模型", authors=[AuthorFactory()])
-    # the next scheduled post (starts the content version), the ranked ids, the page's posts,
-    # navigation categories; sidebar: published ids for random posts, their titles, recent
-    # comments, popular tags
-    with django_assert_num_queries(8):
+    # the next scheduled post (starts the content version), the published ids newest first, the
+    # matches of every term in one query (PostgreSQL: and of every lexeme, after one query that
+    # turns the query into lexemes), the page's posts, navigation categories; sidebar: published
+    # ids for random posts, their titles, recent comments, popular tags
+    postgresql = connection.vendor == "postgresql"
+    with django_assert_num_queries(9 + postgresql):
         response = client.get("/search/softmax 流模型/")
     assert response.status_code == 200
     assert len(response.context["posts"]) == min(count, 8)
     # the page is cached
     with django_assert_num_queries(0):
         assert client.get("/search/softmax 流模型/").status_code == 200
+    # A new query of known terms looks none of them up: only the page's posts (PostgreSQL: and
+    # the lexemes) are queried.
+    with django_assert_num_queries(1 + postgresql):
+        response = client.get("/search/流模型 softmax/")
+    assert len(response.context["posts"]) == min(count, 8)
+
+
+def test_search_rank_orders_like_the_single_query(client):
+    PostFactory(title="Softmax and temperature", body="流模型", published_at=days_ago(1))
+    PostFactory(title="细水长流", body="介绍流模型。softmax", published_at=days_ago(2))
+    PostFactory(title="Flows", body="The flow of ideas; temperature.", published_at=days_ago(3))
+    PostFactory(title="梯度", body="关于梯度下降。", published_at=days_ago(4))
+    PostFactory(title="草稿 softmax", status=Post.Status.DRAFT)
+    for number in range(12):
+        PostFactory(title=f"Note {number}", body="softmax" if number % 2 else "flowing temperature")
+    queries = ["softmax", "softmax temperature", "流模型 softmax", "flowing", "下降", "the", "x"]
+    for query in queries:
+        expected = list(Post.objects.published().search(query).values_list("id", flat=True))
+        ranked = ranking.rank(query)
+        assert len(ranked) == len(expected)
+        assert ranked[:] == expected
+        assert ranked[3:9] == expected[3:9]
 
 
 # --- Database specifics --------------------------------------------------------------------------
