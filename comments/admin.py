@@ -11,6 +11,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from blog.discovery import content_changed
 from comments import services, sidebar
 from comments.forms import AuthorReplyForm
 from comments.models import Comment
@@ -114,6 +115,7 @@ class CommentAdmin(admin.ModelAdmin):
         if status != obj.status:
             services.set_status([obj.pk], status, request)
         transaction.on_commit(sidebar.refresh)
+        content_changed()  # cached articles show the comment's text
 
     def delete_model(self, request: HttpRequest, obj: Comment) -> None:
         services.delete_comments([obj.pk])

@@ -172,6 +172,7 @@ def move_comment(comment: Comment, parent: Comment | None) -> None:
         check_move(comment, parent)
         Comment.objects.move_node(comment, parent, "last-child")
         transaction.on_commit(sidebar.refresh)
+        content_changed()  # cached articles show the threads
 
 
 def delete_comments(ids: Iterable[int]) -> int:

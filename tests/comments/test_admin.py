@@ -2,6 +2,7 @@ import re
 
 import pytest
 from django.contrib.auth.models import Group
+from django.test import Client
 
 from blog.models import Post
 from comments.models import Comment
@@ -143,6 +144,20 @@ def test_edit_text_rerenders_and_keeps_tree(client, moderator):
     assert 'class="arithmatex"' in reply.body_html
     assert "<script>" not in reply.body_html
     assert (reply.parent_id, reply.level) == (root.pk, 1)
+
+
+def test_edits_and_moves_show_on_the_cached_article_at_once(client, moderator):
+    root = CommentFactory(body="原来的话")
+    reply = CommentFactory(parent=root, body="一条回复")
+    other = CommentFactory(post=root.post)
+    article = root.post.get_absolute_url()
+    reader = Client()
+    assert "原来的话" in reader.get(article).content.decode()  # now in the page cache
+    client.post(f"{CHANGELIST}{root.pk}/change/", change_data(root, body="改过的话"))
+    assert "改过的话" in reader.get(article).content.decode()
+    client.post(f"{CHANGELIST}{reply.pk}/change/", change_data(reply, parent=other.pk))
+    html = reader.get(article).content.decode()
+    assert html.index(f'id="comment-{other.pk}"') < html.index(f'id="comment-{reply.pk}"')
 
 
 def test_edit_status_goes_through_counts(client, moderator):
