@@ -40,7 +40,7 @@ from django.utils.translation import get_language
 logger = logging.getLogger(__name__)
 VERSION_KEY = "spaces:content:version"
 CACHED_HEADERS = ("Content-Type", "Last-Modified", "X-Robots-Tag")
-GZIP_MIN_BYTES = 16 * 1024
+GZIP_MIN_BYTES = 2 * 1024  # smaller pages gain too little from it
 ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 LOCAL_COPIES_BYTES = 64 * 1024 * 1024  # per process
 _MISSING = object()

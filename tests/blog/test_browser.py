@@ -113,3 +113,18 @@ def test_admin_live_preview_typesets_math(live_server, browser, client):
     assert preview.locator("mjx-container").count() == 2
     assert page.evaluate("window.hacked") is None
     context.close()
+
+
+def test_cached_article_arrives_gzipped_around_its_holes_and_works(live_server, page):
+    post = PostFactory(body=BODY + "\n\n" + "正文段落。" * 800, view_count=41)
+    url = live_server.url + post.get_absolute_url()
+    page.goto(url)  # rendered and cached (a headless browser counts as a crawler: not counted)
+    page.context.clear_cookies()  # a new reader, served from the cached page
+    response = page.goto(url)
+    assert response.headers.get("content-encoding") == "gzip"
+    typeset(page)
+    assert page.locator("mjx-container").count() >= 5
+    assert page.locator(".view-count").inner_text() == "41位读者"
+    token = page.locator("input[name=csrfmiddlewaretoken]").get_attribute("value")
+    assert len(token or "") == 64
+    assert page.locator("input[name=token]").get_attribute("value").startswith(f"{post.pk}:")
