@@ -23,6 +23,7 @@ import uuid
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -40,6 +41,7 @@ from django.utils.translation import get_language
 logger = logging.getLogger(__name__)
 VERSION_KEY = "spaces:content:version"
 CACHED_HEADERS = ("Content-Type", "Last-Modified", "X-Robots-Tag")
+RELEASE_FILES = {".py", ".html", ".txt", ".xml"}
 GZIP_MIN_BYTES = 2 * 1024  # smaller pages gain too little from it
 ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 LOCAL_COPIES_BYTES = 64 * 1024 * 1024  # per process
@@ -98,9 +100,32 @@ def _store(key: str, version: str, value: Any) -> None:
     cache.set(key, (version, value), settings.SPACES_DISCOVERY_CACHE_SECONDS)
 
 
+@functools.cache
+def release() -> str:
+    """A fingerprint of the code and templates that make pages, computed once per process.
+
+    Cached pages and values are keyed with it, so that after a deploy no server shows what the
+    code before it made, and during a rolling deploy old and new servers keep apart.
+    """
+    roots = [settings.BASE_DIR / name for name in ("blog", "comments", "config", "templates")]
+    files = [path for root in roots for path in root.rglob("*") if path.suffix in RELEASE_FILES]
+    files += [Path(settings.STATIC_ROOT) / "staticfiles.json", *_catalogues()]
+    # By name and content, so that servers with the same release agree wherever it is installed.
+    entries = sorted(
+        f"{path.name}:{hashlib.sha256(path.read_bytes()).hexdigest()}"
+        for path in files
+        if path.is_file()
+    )
+    return hashlib.sha256("\n".join(entries).encode()).hexdigest()[:12]
+
+
+def _catalogues() -> list[Path]:
+    return [path for root in settings.LOCALE_PATHS for path in Path(root).rglob("*.mo")]
+
+
 def cached(name: str, compute: Callable[[], Any], *key: object) -> Any:
     """`compute()`, cached in the shared cache with the current content version."""
-    full_key = ":".join(str(part) for part in ("spaces", name, *key))
+    full_key = ":".join(str(part) for part in ("spaces", release(), name, *key))
     version, value = _lookup(full_key)
     if value is _MISSING:
         value = compute()
@@ -308,7 +333,8 @@ def cached_page(view: Callable) -> Callable:
         ):
             return view(request, *args, **kwargs)
         url = f"{request.get_host()}{request.get_full_path()}"
-        key = f"spaces:page:v2:{get_language()}:{hashlib.sha256(url.encode()).hexdigest()}"
+        digest = hashlib.sha256(url.encode()).hexdigest()
+        key = f"spaces:page:{release()}:{get_language()}:{digest}"
         if (page := _local_copies.get(key)) is not None:
             return page.response(request)
         version, page = _lookup(key)

@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from blog import rendering
-from blog.discovery import cached, content_version, hole
+from blog.discovery import cached, content_version, hole, release
 from blog.models import Post, Tag
 from blog.site import absolute_url
 
@@ -99,7 +99,7 @@ def sidebar_widgets() -> SidebarWidgets:
     """随机文章 and 热门标签, from one cache read."""
     pool, tags = cached("sidebar", _sidebar_data)
     return SidebarWidgets(
-        random.sample(pool, min(len(pool), RANDOM_POSTS)), tags, content_version()
+        random.sample(pool, min(len(pool), RANDOM_POSTS)), tags, f"{content_version()}:{release()}"
     )
 
 

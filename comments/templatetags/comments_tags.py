@@ -5,6 +5,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
+from blog.discovery import release
 from blog.models import Post
 from comments.forms import CommentForm
 from comments.models import Comment
@@ -63,7 +64,7 @@ def comment_param(request: HttpRequest, name: str, post: Post) -> Comment | None
 def recent_comments() -> str:
     """The 最近评论 sidebar widget, its HTML cached per comments version and language."""
     version = current_version()
-    key = f"comments:recent:html:{version}:{get_language()}"
+    key = f"comments:recent:html:{release()}:{version}:{get_language()}"
     html = cache.get(key)
     if html is None:
         entries = recent_comment_entries(version)

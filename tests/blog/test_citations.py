@@ -519,3 +519,11 @@ def test_rerender_posts_resyncs_the_citation_graph():
     Citation.objects.all().delete()  # as after a pipeline change that altered links
     call_command("rerender_posts", stdout=StringIO())
     assert list(Citation.objects.values_list("source", "target")) == [(source.pk, target.pk)]
+
+
+def test_rerender_posts_shows_on_cached_pages_at_once(client):
+    post = PostFactory(body="旧的正文")
+    client.get(post.get_absolute_url())  # cached
+    Post.objects.filter(pk=post.pk).update(body="新的正文")  # as a pipeline change would need
+    call_command("rerender_posts", stdout=StringIO())
+    assert "新的正文" in client.get(post.get_absolute_url()).content.decode()

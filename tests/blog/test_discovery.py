@@ -213,6 +213,30 @@ def test_page_cache_can_be_switched_off(client, settings):
     assert len(captured) > 3  # rendered again
 
 
+def test_a_new_release_renders_pages_again(client, monkeypatch):
+    PostFactory(title="第一篇", tags=[TagFactory(name="概率")])
+    client.get("/tag/概率/")
+    monkeypatch.setattr(discovery, "release", lambda: "next-release")
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get("/tag/概率/").status_code == 200
+    assert len(captured) > 3  # rendered again, though the content version is the same
+
+
+def test_the_release_fingerprint_follows_templates(settings, tmp_path):
+    (tmp_path / "templates").mkdir()
+    page = tmp_path / "templates" / "page.html"
+    page.write_text("one")
+    settings.BASE_DIR, settings.LOCALE_PATHS = tmp_path, []
+    discovery.release.cache_clear()
+    try:
+        first = discovery.release()
+        page.write_text("two")
+        discovery.release.cache_clear()
+        assert discovery.release() != first
+    finally:
+        discovery.release.cache_clear()
+
+
 def test_page_cache_refreshes_when_content_changes(client):
     tag = TagFactory(name="概率")
     PostFactory(title="第一篇", tags=[tag])

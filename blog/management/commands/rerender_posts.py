@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from blog.discovery import content_changed
 from blog.models import Post
 from blog.services import sync_citations
 
@@ -20,4 +21,5 @@ class Command(BaseCommand):
             )
             sync_citations(post)
             count += 1
+        content_changed()  # the updates above send no signal
         self.stdout.write(f"Rendered {count} posts again.")
