@@ -172,7 +172,12 @@ else:
 
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            # Django's Redis cache, but an outage makes reads miss instead of failing pages.
+            "BACKEND": "blog.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
     }
 else:
     # A database table is shared by every worker process, unlike a per-process memory cache.
