@@ -298,3 +298,22 @@ def test_a_cache_outage_does_not_fail_writes(monkeypatch, caplog):
     post.save()
     assert Post.objects.get().title == "仍然写入"
     assert "Could not renew the content cache version" in caplog.text
+
+
+def test_the_version_survives_the_database_cache_culling(settings):
+    from django.core.management import call_command
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "spaces_cache_cull_test",
+            "OPTIONS": {"MAX_ENTRIES": 30},
+        }
+    }
+    call_command("createcachetable", verbosity=0)
+    PostFactory()
+    version = discovery.content_version()
+    for number in range(60):  # pages, values and other apps' keys, culled a third at a time
+        for prefix in ("comments:recent", f"spaces:{discovery.release()}:x", "spaces:page:x"):
+            cache.set(f"{prefix}:{number}", number)
+    assert discovery.content_version() == version
