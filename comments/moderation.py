@@ -12,6 +12,7 @@ from django.core import signing
 from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from blog.models import Post
 from comments.models import Comment
@@ -98,7 +99,12 @@ class CommentModerator:
         interval = settings.SPACES_COMMENT_MIN_INTERVAL
         if interval > 0 and not cache.add(f"comments:ip:{address}:last", 1, interval):
             raise Refused(
-                _("您评论得太快了，请 %(seconds)d 秒后再试。") % {"seconds": interval},
+                ngettext(
+                    "您评论得太快了，请 %(seconds)d 秒后再试。",
+                    "您评论得太快了，请 %(seconds)d 秒后再试。",
+                    interval,
+                )
+                % {"seconds": interval},
                 status=429,
                 retry_after=interval,
             )

@@ -1,7 +1,9 @@
-from datetime import datetime
+from datetime import date, datetime
 
 from django import template
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import pgettext
 
 register = template.Library()
 
@@ -14,3 +16,9 @@ def month_abbr(value: datetime) -> str:
     if not value:
         return ""
     return MONTH_ABBR[timezone.localtime(value).month - 1]
+
+
+@register.filter
+def month_heading(month: int) -> str:
+    """A month of the archive by itself, in the site's language: 5月, May."""
+    return date_format(date(2000, month, 1), pgettext("archive month heading", "n月"))

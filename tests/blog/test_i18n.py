@@ -106,6 +106,27 @@ def test_english_comment_date_format_is_kexue_style():
         assert dateformat.format(date(2022, 4, 8), date_format) == "April 8th, 2022"
 
 
+@pytest.mark.parametrize(
+    ("language", "heading", "link"), [("zh-hans", "5月", "5月"), ("en", "May", "May")]
+)
+def test_archive_months_are_named_in_the_site_language(client, settings, language, heading, link):
+    settings.LANGUAGE_CODE = language
+    PostFactory(published_at=datetime(2019, 5, 13, 12, tzinfo=UTC))
+    assert f"<h3>{heading}</h3>" in client.get("/content.html").content.decode()
+    assert f'/2019/05/">{link}</a>' in client.get("/2019/").content.decode()
+
+
+def test_rate_limit_message_counts_seconds_in_english():
+    with translation.override("en"):
+        message = "您评论得太快了，请 %(seconds)d 秒后再试。"
+        assert ngettext(message, message, 1) % {"seconds": 1} == (
+            "You are commenting too quickly. Please try again in 1 second."
+        )
+        assert ngettext(message, message, 30) % {"seconds": 30} == (
+            "You are commenting too quickly. Please try again in 30 seconds."
+        )
+
+
 def test_home_in_english_says_read_more_and_readers(client, settings):
     settings.LANGUAGE_CODE = "en"
     PostFactory(view_count=42)
