@@ -121,15 +121,15 @@ class SubjectFeed(PostFeed):
     def posts(self, subject):
         return subject.posts.published()
 
+    def title(self, subject: Author | Category | Tag) -> str:
+        return f"{settings.SPACES_SITE_NAME} | {listing_title(subject)}"
+
     def link(self, subject) -> str:
         return absolute_url(self.request, subject.get_absolute_url())
 
 
 class CategoryFeed(SubjectFeed):
     model, lookup = Category, "slug"
-
-    def title(self, subject: Category) -> str:
-        return f"{settings.SPACES_SITE_NAME} | {listing_title(subject)}"
 
     def description(self, subject: Category) -> str:
         return subject.description or settings.SPACES_TAGLINE
@@ -138,15 +138,9 @@ class CategoryFeed(SubjectFeed):
 class TagFeed(SubjectFeed):
     model, lookup = Tag, "name"
 
-    def title(self, subject: Tag) -> str:
-        return f"{settings.SPACES_SITE_NAME} | {listing_title(subject)}"
-
 
 class AuthorFeed(SubjectFeed):
     model, lookup = Author, "slug"
-
-    def title(self, subject: Author) -> str:
-        return f"{settings.SPACES_SITE_NAME} | {listing_title(subject)}"
 
     def description(self, subject: Author) -> str:
         return subject.bio or settings.SPACES_TAGLINE
