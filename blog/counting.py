@@ -279,6 +279,7 @@ def postgresql_view_sql() -> str:
     )
 
 
+@lru_cache(maxsize=1)
 def daily_upsert() -> str:
     """INSERT of a (post, day, views) row that adds the views to an existing row instead."""
     table = connection.ops.quote_name(PostDailyViews._meta.db_table)
