@@ -32,11 +32,12 @@ from django.db import transaction
 from django.db.models import Min
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpRequest, HttpResponse
-from django.template.backends.utils import csrf_input
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
+
+from blog.csrf import csrf_input
 
 logger = logging.getLogger(__name__)
 # Named to sort after every other key of ours: above MAX_ENTRIES, the database cache deletes the

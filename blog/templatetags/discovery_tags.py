@@ -5,12 +5,12 @@ from typing import NamedTuple
 
 from django import template
 from django.db.models import Count
-from django.template.backends.utils import csrf_input
 from django.utils.encoding import escape_uri_path
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from blog import rendering
+from blog.csrf import csrf_input
 from blog.discovery import cached, content_version, hole, release
 from blog.models import Post, Tag
 from blog.site import absolute_url
