@@ -1,9 +1,11 @@
+import contextlib
 import datetime as dt
 import time
 
 import pytest
 import redis
 from django.core.management import CommandError, call_command
+from django.db import DatabaseError, connection, transaction
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
@@ -248,6 +250,50 @@ def test_write_views_adds_per_post_and_day_and_skips_missing_posts():
     assert added == 5
     assert views(post) == 15
     assert daily(post) == {today: 8, yesterday: 2}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_write_view_commits_in_a_transaction_of_its_own():
+    post = PostFactory(view_count=7)
+    today = timezone.localdate()
+    assert counting.write_view(post.pk, today) == 8
+    assert counting.write_view(post.pk, today) == 9
+    assert views(post) == 9
+    assert daily(post) == {today: 2}
+    if connection.vendor == "sqlite":
+        assert not connection.connection.in_transaction
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("status", ["draft", "scheduled"])
+def test_write_view_counts_only_published_posts(status):
+    if status == "draft":
+        post = PostFactory(status=Post.Status.DRAFT)
+    else:
+        post = PostFactory(published_at=timezone.now() + dt.timedelta(hours=1))
+    assert counting.write_view(post.pk, timezone.localdate()) is None
+    assert views(post) == 0
+    assert daily(post) == {}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("in_atomic", [False, True])
+def test_write_view_failing_halfway_leaves_nothing_behind(monkeypatch, in_atomic):
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL's count is one statement, atomic alone")
+    post = PostFactory(view_count=3)
+    other = PostFactory()
+    monkeypatch.setattr(counting, "daily_upsert", lambda placeholder: "INSERT INTO nowhere")
+    with transaction.atomic() if in_atomic else contextlib.nullcontext():
+        if in_atomic:
+            Post.objects.filter(pk=other.pk).update(view_count=100)
+        with pytest.raises(DatabaseError):
+            counting.write_view(post.pk, timezone.localdate())
+        assert views(post) == 3  # the UPDATE before the failure is undone
+    assert views(post) == 3
+    assert daily(post) == {}
+    assert views(other) == (100 if in_atomic else 0)  # the caller's own work is kept
+    assert not connection.connection.in_transaction
 
 
 # --- Beacon mode --------------------------------------------------------------------------------
