@@ -49,6 +49,8 @@ HEADERS = {
     "Accept-Encoding": "gzip, deflate, br",
 }
 HELLO = "/healthz"
+REDIS_DEFAULT = "redis://127.0.0.1:6379/14"  # postgres+redis: a database of its own, flushed
+DATABASES = ("sqlite", "postgres", "postgres+redis")
 
 
 # --- Parent: load generation ---------------------------------------------------------------------
@@ -277,9 +279,11 @@ class SQLiteDatabase(Database):
 class PostgresDatabase(Database):
     label = "PostgreSQL"
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, redis_url: str = "") -> None:
         parts = urlsplit(url)
-        self.url = url
+        self.url, self.redis_url = url, redis_url
+        if redis_url:
+            self.label = "PostgreSQL + Redis"
         self.name = parts.path.lstrip("/") or "spaces_bench"
         self.base = f"{self.name}_base"
         self.admin_url = parts._replace(path="/postgres", query="").geturl()
@@ -287,7 +291,8 @@ class PostgresDatabase(Database):
 
     def env(self) -> dict[str, str]:
         parts = urlsplit(self.url)
-        return {"DATABASE_URL": parts._replace(path=f"/{self.current}").geturl()}
+        env = {"DATABASE_URL": parts._replace(path=f"/{self.current}").geturl()}
+        return env | ({"REDIS_URL": self.redis_url} if self.redis_url else {})
 
     def sql(self, *statements: str, params: tuple | None = None) -> list[tuple]:
         """Run statements on the maintenance database; the rows of the last one."""
@@ -320,7 +325,10 @@ class PostgresDatabase(Database):
         )
 
     def version(self) -> str:
-        return self.sql("SHOW server_version")[0][0]
+        version = self.sql("SHOW server_version")[0][0]
+        if self.redis_url:
+            version += f", Redis {redis.Redis.from_url(self.redis_url).info()['redis_version']}"
+        return version
 
     def backend_pids(self) -> list[int]:
         # Gunicorn's workers keep their connections (CONN_MAX_AGE), so these outlive a load run.
@@ -372,8 +380,8 @@ def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
 @contextlib.contextmanager
 def server(bench: Bench, database: Database, **env: str) -> Iterator[Server]:
     """Gunicorn with 2 sync workers on a free loopback port; stopped by its pid whatever happens."""
-    if bench.options.redis_url:
-        redis.Redis.from_url(bench.options.redis_url).flushdb()  # no page cached by a previous run
+    if redis_url := bench.env(database).get("REDIS_URL"):
+        redis.Redis.from_url(redis_url).flushdb()  # no page cached by a previous run
     port = free_port()
     log = bench.tmp / "gunicorn.log"
     command = [sys.executable, "-m", "gunicorn", "config.wsgi", "--workers", "2"]
@@ -743,7 +751,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default=",".join(names),
         help=f"comma-separated, by name or number 1-{len(names)}: {', '.join(names)} (default all)",
     )
-    parser.add_argument("--databases", default="sqlite,postgres", help="sqlite,postgres (default)")
+    parser.add_argument(
+        "--databases",
+        default="sqlite,postgres",
+        help="sqlite,postgres (default), and postgres+redis: PostgreSQL with Redis as the cache",
+    )
     parser.add_argument(
         "--postgres-url",
         default=os.environ.get(
@@ -751,7 +763,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         ),
         help="a scratch database, dropped and created again (and NAME_base beside it)",
     )
-    parser.add_argument("--redis-url", default="", help="use Redis as the cache; FLUSHES that db")
+    parser.add_argument(
+        "--redis-url",
+        default="",
+        help=f"Redis as every server's cache (postgres+redis: {REDIS_DEFAULT}); FLUSHES it",
+    )
     parser.add_argument("--quick", action="store_true", help="1 s warm-up and 3 × 1 s per URL")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per URL (2)")
     parser.add_argument("--rounds", type=int, default=5, help="rounds through the URLs (5)")
@@ -778,8 +794,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         chosen.append(key)
     options.scenarios = chosen
     options.databases = [part.strip() for part in options.databases.split(",") if part.strip()]
-    if not set(options.databases) <= {"sqlite", "postgres"} or not options.databases:
-        parser.error("--databases takes sqlite, postgres or both")
+    if not options.databases or not set(options.databases) <= set(DATABASES):
+        parser.error("--databases takes sqlite, postgres, postgres+redis or several")
     return options
 
 
@@ -802,13 +818,18 @@ def open_databases(options: argparse.Namespace, tmp: Path, notes: list[str]) -> 
     databases: list[Database] = []
     if "sqlite" in options.databases:
         databases.append(SQLiteDatabase(tmp))
-    if "postgres" in options.databases:
-        postgres = PostgresDatabase(options.postgres_url)
+    for name in ("postgres", "postgres+redis"):
+        if name not in options.databases:
+            continue
+        redis_url = (options.redis_url or REDIS_DEFAULT) if name == "postgres+redis" else ""
+        postgres = PostgresDatabase(options.postgres_url, redis_url)
         try:
             postgres.sql("SELECT 1")
+            if redis_url:
+                redis.Redis.from_url(redis_url, socket_connect_timeout=2).ping()
             databases.append(postgres)
-        except psycopg.OperationalError as error:
-            notes.append(f"PostgreSQL skipped: cannot connect ({error})")
+        except (psycopg.OperationalError, redis.RedisError) as error:
+            notes.append(f"{postgres.label} skipped: cannot connect ({error})")
             print(notes[-1], file=sys.stderr)
     return databases
 

@@ -62,6 +62,22 @@ def test_parse_args_rejects_unknown_scenario():
         benchmark.parse_args(["--scenarios", "5"])
 
 
+def test_parse_args_takes_postgresql_with_redis_and_refuses_other_databases():
+    options = benchmark.parse_args(["--databases", "sqlite,postgres+redis"])
+    assert options.databases == ["sqlite", "postgres+redis"]
+    with pytest.raises(SystemExit):
+        benchmark.parse_args(["--databases", "mysql"])
+
+
+def test_postgresql_with_redis_gives_its_servers_redis_as_the_cache():
+    plain = benchmark.PostgresDatabase("postgres://postgres@127.0.0.1:5432/spaces_bench")
+    cached = benchmark.PostgresDatabase(plain.url, benchmark.REDIS_DEFAULT)
+    assert "REDIS_URL" not in plain.env()
+    assert cached.env()["REDIS_URL"] == benchmark.REDIS_DEFAULT
+    assert cached.env()["DATABASE_URL"] == plain.env()["DATABASE_URL"]
+    assert (plain.label, cached.label) == ("PostgreSQL", "PostgreSQL + Redis")
+
+
 @pytest.mark.django_db
 def test_seed_builds_a_published_site_that_renders(client):
     site = benchmark.seed(posts=12)
