@@ -753,8 +753,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument(
         "--databases",
-        default="sqlite,postgres",
-        help="sqlite,postgres (default), and postgres+redis: PostgreSQL with Redis as the cache",
+        default=",".join(DATABASES),
+        help="sqlite, postgres, postgres+redis (PostgreSQL with Redis as the cache); default all",
     )
     parser.add_argument(
         "--postgres-url",
