@@ -3,15 +3,18 @@
 It gives `blog.search.search()`'s order and meaning (see there) from the published posts containing
 each term (in the title, in the body) and, on PostgreSQL, matching each lexeme, each looked up once
 per content version (blog.discovery) and kept in the shared cache as bitmaps over the published
-posts, newest first. Readers' queries are new combinations of words seen before, so most cost no
-database work for their terms; ranking and counting the matches are then a few operations on
-bitmaps.
+posts, newest first; each process keeps copies of those it used last. Readers' queries are new
+combinations of words seen before, so most cost no database work for their terms; ranking and
+counting the matches are then a few operations on bitmaps.
 """
 
 import functools
 import hashlib
 import operator
 import re
+import threading
+from array import array
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 
 from django.conf import settings
@@ -19,7 +22,6 @@ from django.contrib.postgres.search import SearchQuery
 from django.core.cache import cache
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import QuerySet
 
 from blog.discovery import content_version
 from blog.models import Post
@@ -34,9 +36,13 @@ from blog.search import (
 )
 
 CACHE_PREFIX = "spaces:search"
+LOCAL_PIECES_BYTES = 16 * 1024 * 1024  # per process
+WORD_TSQUERIES = 10_000  # per process
 # websearch_to_tsquery's output when the query is a plain list of words: 'a' & 'b' & …
 _LEXEME = r"'(?:[^'\\]|''|\\.)*'"
 _CONJUNCTION = re.compile(f"{_LEXEME}(?: & {_LEXEME})*")
+# Letters and digits, one space between words: no quotes or dashes, websearch's operators.
+_PLAIN_WORDS = re.compile(r"[^\W_]+(?: [^\W_]+)*")
 # A piece: ("term", term) or ("lexeme", tsquery text); its SQL: a (query, parameters) per bitmap.
 Piece = tuple[str, str]
 PieceSQL = list[tuple[str, list]]
@@ -86,12 +92,11 @@ def rank(query: str) -> Ranking:
     terms = parse_terms(query)
     if not terms:
         return Ranking([], [])
-    posts = Post.objects.published()
-    connection = connections[posts.db]
+    connection = connections[Post.objects.db]
     lexemes = _lexemes(connection, clean_query(query)) if connection.vendor == "postgresql" else []
     pieces = {("term", term): _term_sql(connection, term) for term in terms}
     pieces |= {("lexeme", lexeme): _lexeme_sql(lexeme) for lexeme in lexemes}
-    order, bitmaps = _pieces(posts, pieces)
+    order, bitmaps = _pieces(connection, pieces)
     # A term in the title scores 2, in the body 1.
     weighted = [
         (bits, 2 - kind) for term in terms for kind, bits in enumerate(bitmaps["term", term])
@@ -105,31 +110,90 @@ def rank(query: str) -> Ranking:
 
 
 def _pieces(
-    posts: QuerySet, pieces: dict[Piece, PieceSQL]
-) -> tuple[list[int], dict[Piece, tuple[int, ...]]]:
-    """The published ids newest first, and each piece's bitmaps, from the cache or one query."""
-    prefix = f"{CACHE_PREFIX}:{content_version()}"
+    connection: BaseDatabaseWrapper, pieces: dict[Piece, PieceSQL]
+) -> tuple[Sequence[int], dict[Piece, tuple[int, ...]]]:
+    """The published ids newest first, and each piece's bitmaps: from this process's copies, the
+    shared cache, or else one query."""
+    version = content_version()
+    prefix = f"{CACHE_PREFIX}:{version}"
     keys = {
         piece: f"{prefix}:{piece[0]}:{hashlib.sha256(piece[1].encode()).hexdigest()}"
         for piece in pieces
     }
-    found = cache.get_many([f"{prefix}:order", *keys.values()])
+    wanted = [f"{prefix}:order", *keys.values()]
+    found = _local_pieces.get_many(version, wanted)
+    if unknown := [key for key in wanted if key not in found]:
+        shared = cache.get_many(unknown)
+        _local_pieces.keep(version, shared)
+        found |= shared
     missing = [piece for piece, key in keys.items() if key not in found]
     new = {}
     order = found.get(f"{prefix}:order")
     if order is None:
-        order = list(posts.order_by("-published_at", "-id").values_list("id", flat=True))
+        published = Post.objects.published().order_by("-published_at", "-id")
+        order = _compact(published.values_list("id", flat=True))
         new[f"{prefix}:order"] = order
     if missing:
-        looked_up = _look_up(connections[posts.db], order, pieces, missing)
+        looked_up = _look_up(connection, order, pieces, missing)
         new |= {keys[piece]: bitmaps for piece, bitmaps in looked_up.items()}
     if new:
         cache.set_many(new, settings.SPACES_DISCOVERY_CACHE_SECONDS)
+        _local_pieces.keep(version, new)
     return order, {piece: found[key] if key in found else new[key] for piece, key in keys.items()}
 
 
+class LocalPieces:
+    """Copies of one content version's order and pieces, kept in this process within a budget,
+    the least recently used dropped first. Readers' queries reuse a limited vocabulary, so most
+    rankings read nothing from the shared cache but the content version, against which the
+    copies are checked on every request (like blog.discovery's copies of pages)."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget  # bytes of ids and bitmaps kept, at most
+        self.version = ""
+        self.used = 0
+        self.values: OrderedDict[str, Sequence[int]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get_many(self, version: str, keys: list[str]) -> dict[str, Sequence[int]]:
+        with self.lock:
+            if version != self.version:
+                self.version, self.used, self.values = version, 0, OrderedDict()
+            found = {key: self.values[key] for key in keys if key in self.values}
+            for key in found:
+                self.values.move_to_end(key)
+            return found
+
+    def keep(self, version: str, values: dict[str, Sequence[int]]) -> None:
+        with self.lock:
+            if version != self.version:
+                return  # another version is the current one now
+            for key, value in values.items():
+                size = _size(value)
+                if key in self.values or size > self.budget:
+                    continue
+                while self.used + size > self.budget:
+                    self.used -= _size(self.values.popitem(last=False)[1])
+                self.values[key] = value
+                self.used += size
+
+
+def _size(value: Sequence[int]) -> int:
+    """Bytes of the order (an array) or of a piece's bitmaps."""
+    if isinstance(value, array):
+        return value.itemsize * len(value)
+    return sum((bits.bit_length() + 7) // 8 for bits in value)
+
+
+_local_pieces = LocalPieces(budget=LOCAL_PIECES_BYTES)
+_word_tsqueries: dict[tuple[str, str], str] = {}  # (database alias, word): its tsquery text
+
+
 def _look_up(
-    connection: BaseDatabaseWrapper, order: list[int], pieces: dict[Piece, PieceSQL], missing: list
+    connection: BaseDatabaseWrapper,
+    order: Sequence[int],
+    pieces: dict[Piece, PieceSQL],
+    missing: list,
 ) -> dict[Piece, tuple[int, ...]]:
     """Bitmaps of the `missing` pieces: one query, each part a lookup in an index."""
     parts, params = [], []
@@ -145,6 +209,13 @@ def _look_up(
     positions = {pk: position for position, pk in enumerate(order)}
     bitmaps = iter([_bitmap(part_hits, positions) for part_hits in hits])
     return {piece: tuple(next(bitmaps) for _ in pieces[piece]) for piece in missing}
+
+
+def _compact(ids: Iterable[int]) -> array:
+    """`ids` as an array, of 4-byte numbers where they fit: a fraction of a list's size in the
+    cache and in memory, and quicker to load."""
+    ids = list(ids)
+    return array("I" if max(ids, default=0) < 1 << 32 else "Q", ids)
 
 
 def _term_sql(connection: BaseDatabaseWrapper, term: str) -> PieceSQL:
@@ -168,14 +239,44 @@ def _term_sql(connection: BaseDatabaseWrapper, term: str) -> PieceSQL:
 def _lexemes(connection: BaseDatabaseWrapper, query: str) -> list[str]:
     """The query's full-text search as tsquery texts whose matches all match: its lexemes when
     the query is a plain list of words, else the whole tsquery."""
+    words = query.split()
+    if _PLAIN_WORDS.fullmatch(query) and "or" not in map(str.lower, words):
+        text = _words_tsquery(connection, words)
+    else:
+        text = _tsquery(connection, query)
+    if not text:  # only stop words
+        return []
+    return re.findall(_LEXEME, text) if _CONJUNCTION.fullmatch(text) else [text]
+
+
+def _tsquery(connection: BaseDatabaseWrapper, query: str) -> str:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT websearch_to_tsquery(%s::regconfig, %s)::text", [TEXT_SEARCH_CONFIG, query]
         )
-        text = cursor.fetchone()[0]
-    if not text:  # only stop words
-        return []
-    return re.findall(_LEXEME, text) if _CONJUNCTION.fullmatch(text) else [text]
+        return cursor.fetchone()[0]
+
+
+def _words_tsquery(connection: BaseDatabaseWrapper, words: list[str]) -> str:
+    """websearch_to_tsquery() of words without operators: each word's tsquery, joined with &.
+
+    Only the text search configuration decides a word's, so this process keeps them: readers'
+    queries are new combinations of known words, and then need no query for this.
+    """
+    known = {word: _word_tsqueries.get((connection.alias, word)) for word in words}
+    if unknown := [word for word, text in known.items() if text is None]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT word, websearch_to_tsquery(%s::regconfig, word)::text"
+                " FROM unnest(%s::text[]) AS word",
+                [TEXT_SEARCH_CONFIG, unknown],
+            )
+            found = dict(cursor.fetchall())
+        known |= found
+        if len(_word_tsqueries) + len(found) > WORD_TSQUERIES:
+            _word_tsqueries.clear()
+        _word_tsqueries.update(((connection.alias, word), text) for word, text in found.items())
+    return " & ".join(filter(None, (known[word] for word in words)))
 
 
 def _lexeme_sql(text: str) -> PieceSQL:

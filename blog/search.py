@@ -16,6 +16,7 @@ gives the same order from pieces that queries share.
 
 import contextlib
 import functools
+import html
 import re
 import sqlite3
 import unicodedata
@@ -163,20 +164,31 @@ def _sqlite_candidates(terms: list[str]) -> Q:
 
 def highlight(text: str, terms: list[str]) -> SafeString:
     """`text` escaped, with every occurrence of a term (overlaps merged) in <mark>."""
-    marked = [False] * len(text)
     lowered = text.lower()
+    found = []
     if len(lowered) == len(text):  # lower() keeps positions for all but a few exotic letters
-        for term in terms:
+        for term in filter(None, terms):
             start = lowered.find(term)
             while start >= 0:
-                marked[start : start + len(term)] = [True] * len(term)
+                found.append((start, start + len(term)))
                 start = lowered.find(term, start + 1)
-    pieces, start = [], 0
-    for end in range(1, len(text) + 1):
-        if end == len(text) or marked[end] != marked[start]:
-            piece = escape(text[start:end])
-            pieces.append(f"<mark>{piece}</mark>" if marked[start] else piece)
-            start = end
+    marks: list[list[int]] = []  # [start, end] of each <mark>, overlapping and adjacent merged
+    for start, end in sorted(found):
+        if marks and start <= marks[-1][1]:
+            marks[-1][1] = max(marks[-1][1], end)
+        else:
+            marks.append([start, end])
+    # The standard library's escape(): Django's is the same, wrapped for lazy strings.
+    pieces, shown = [], 0
+    for start, end in marks:
+        pieces += [
+            html.escape(text[shown:start]),
+            "<mark>",
+            html.escape(text[start:end]),
+            "</mark>",
+        ]
+        shown = end
+    pieces.append(html.escape(text[shown:]))
     return mark_safe("".join(pieces))
 
 

@@ -1,6 +1,7 @@
 """Ways into the archive besides the listings: date archives, /content.html, search, robots.txt."""
 
-from datetime import date
+from collections.abc import Collection
+from datetime import date, datetime
 from itertools import groupby
 from typing import NamedTuple
 
@@ -9,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.generic import ListView, TemplateView, dates
@@ -123,7 +125,7 @@ def build_archive_tree(tag: Tag | None) -> tuple[int, str]:
         "id", "title", "published_at", "comment_count"
     )
     # The page lists every post: labels are made once each, and reverse() once for all links.
-    link = reverse("blog:post_detail", kwargs={"pk": 0}).removesuffix("0")
+    link = post_link()
     days = {day: _("%(day)d日") % {"day": day} for day in range(1, 32)}
     comments: dict[int, str] = {}
     entries = []
@@ -134,6 +136,11 @@ def build_archive_tree(tag: Tag | None) -> tuple[int, str]:
         entries.append(ArchiveEntry(f"{link}{pk}", title, when, days[when.day], comments[count]))
     html = render_to_string("blog/_archive_tree.html", {"years": group_by_date(entries)})
     return len(entries), html
+
+
+def post_link() -> str:
+    """What an article's URL is before its id: one reverse() for a list of links."""
+    return reverse("blog:post_detail", kwargs={"pk": 0}).removesuffix("0")
 
 
 def group_by_date(entries: list[ArchiveEntry]) -> list[tuple[int, int, list]]:
@@ -178,19 +185,46 @@ class SearchView(PaginatedListMixin, ListView):
 
     def get_context_data(self, **kwargs) -> dict:
         context = super().get_context_data(search_query=self.query, **kwargs)
-        ids = context["posts"]
-        without_terms = [pk for pk in ids if pk in self.object_list.text_search_only]
-        posts = with_headline(
-            Post.objects.published().filter(pk__in=ids), self.query, without_terms
-        )
-        found = posts.only("id", "title", "published_at", "search_text").in_bulk()
-        context["posts"] = [found[pk] for pk in ids if pk in found]
-        for post in context["posts"]:
-            post.title_html = highlight(post.title, self.terms)
-            post.snippet = snippet(post.search_text, self.terms, getattr(post, "headline", ""))
+        ranked = self.object_list
+        context["posts"] = search_results(context["posts"], self.query, ranked.text_search_only)
         if self.query:
             context["listing_title"] = _("包含关键字 %(query)s 的文章") % {"query": self.query}
         return context
+
+
+class SearchResult(NamedTuple):
+    """A match as the search page lists it."""
+
+    url: str
+    title: str
+    title_html: SafeString
+    published: datetime  # in the site's time zone
+    snippet: SafeString
+
+
+def search_results(ids: list[int], query: str, headlined: Collection[int]) -> list[SearchResult]:
+    """The published posts among `ids`, in that order, highlighted for `query`; `headlined` are
+    those no term occurs in, which PostgreSQL's full-text search marks instead."""
+    terms = parse_terms(query)
+    posts = with_headline(
+        Post.objects.filter(pk__in=ids), query, [i for i in ids if i in headlined]
+    )
+    # By primary key alone: with published() in the query, both databases' planners walk its
+    # index over every published post. The ranking lists only published posts; is_public
+    # rechecks the few shown.
+    found = posts.only("title", "status", "published_at", "search_text").in_bulk()
+    shown = [found[pk] for pk in ids if pk in found and found[pk].is_public]
+    link = post_link()
+    return [
+        SearchResult(
+            f"{link}{post.pk}",
+            post.title,
+            highlight(post.title, terms),
+            timezone.localtime(post.published_at),
+            snippet(post.search_text, terms, getattr(post, "headline", "")),
+        )
+        for post in shown
+    ]
 
 
 # --- For crawlers --------------------------------------------------------------------------------

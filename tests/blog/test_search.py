@@ -127,6 +127,15 @@ def test_search_snippet_highlights_terms_and_escapes_the_text(client):
     assert "A &lt;b&gt;bold&lt;/b&gt; title about <mark>softmax</mark>" in html
 
 
+def test_search_highlight_merges_adjacent_terms_and_escapes_inside_marks():
+    html = search.highlight("Softmax<T>max", ["soft", "max", "<t>"])
+    assert html == "<mark>Softmax&lt;T&gt;max</mark>"
+    assert (
+        search.highlight("a softmax b max", ["max"]) == "a soft<mark>max</mark> b <mark>max</mark>"
+    )
+    assert search.highlight("a & b", []) == "a &amp; b"
+
+
 def test_search_snippet_merges_overlapping_chinese_trigrams():
     html = search.snippet("介绍流模型的基本概念", search.parse_terms("流模型的"))
     assert html == "介绍<mark>流模型的</mark>基本概念"
@@ -264,9 +273,10 @@ def test_search_works_without_the_fts5_table(client, monkeypatch):
 @pytest.mark.parametrize("count", [1, 200])
 def test_search_query_count_is_constant(client, django_assert_num_queries, count):
     PostFactory.create_batch(count, title="softmax 流模型", authors=[AuthorFactory()])
+    ranking._word_tsqueries.clear()
     # the next scheduled post (starts the content version), the published ids newest first, the
     # matches of every term in one query (PostgreSQL: and of every lexeme, after one query that
-    # turns the query into lexemes), the page's posts, navigation categories; sidebar: published
+    # turns the words into lexemes), the page's posts, navigation categories; sidebar: published
     # ids for random posts, their titles, recent comments, popular tags
     postgresql = connection.vendor == "postgresql"
     with django_assert_num_queries(9 + postgresql):
@@ -276,11 +286,19 @@ def test_search_query_count_is_constant(client, django_assert_num_queries, count
     # the page is cached
     with django_assert_num_queries(0):
         assert client.get("/search/softmax 流模型/").status_code == 200
-    # A new query of known terms looks none of them up: only the page's posts (PostgreSQL: and
-    # the lexemes) are queried.
-    with django_assert_num_queries(1 + postgresql):
+    # A new query of known words looks none of them up: only the page's posts are queried.
+    with django_assert_num_queries(1):
         response = client.get("/search/流模型 softmax/")
     assert len(response.context["posts"]) == min(count, 8)
+
+
+def test_search_page_rechecks_that_the_posts_it_shows_are_published(client):
+    post = PostFactory(title="softmax")
+    assert found(client, "softmax") == ["softmax"]
+    # No signal, so the ranking of the content version still lists the post.
+    Post.objects.filter(pk=post.pk).update(status=Post.Status.DRAFT)
+    assert ranking.rank("softmax temperature")[:] == [post.pk]
+    assert found(client, "softmax temperature") == []
 
 
 def test_search_rank_orders_like_the_single_query(client):
@@ -298,6 +316,50 @@ def test_search_rank_orders_like_the_single_query(client):
         assert len(ranked) == len(expected)
         assert ranked[:] == expected
         assert ranked[3:9] == expected[3:9]
+
+
+class SpyCache:
+    """The shared cache, noting the keys read."""
+
+    def __init__(self, real) -> None:
+        self.real, self.read = real, []
+
+    def get_many(self, keys: list[str]) -> dict:
+        self.read += keys
+        return self.real.get_many(keys)
+
+    def set_many(self, values: dict, timeout: int) -> list:
+        return self.real.set_many(values, timeout)
+
+
+def test_search_rank_reads_known_pieces_from_the_process_copies(monkeypatch):
+    PostFactory(title="softmax 流模型", published_at=days_ago(2))
+    PostFactory(title="softmax", published_at=days_ago(1))
+    spy = SpyCache(ranking.cache)
+    monkeypatch.setattr(ranking, "cache", spy)
+    first = ranking.rank("softmax 流模型")[:]
+    assert spy.read
+    read = len(spy.read)
+    assert ranking.rank("流模型 softmax")[:] == first
+    assert len(spy.read) == read  # only the content version, which blog.discovery reads
+    PostFactory(title="流模型 softmax", published_at=days_ago(3))  # a new content version
+    assert len(ranking.rank("流模型 softmax")) == 3
+    assert len(spy.read) > read
+
+
+def test_local_pieces_keep_the_most_recently_used_within_their_budget():
+    bitmaps = (1 << 1023,)  # 128 bytes
+    local = ranking.LocalPieces(budget=3 * 128)
+    assert local.get_many("v1", ["a", "b", "c"]) == {}
+    local.keep("v1", {"a": bitmaps, "b": bitmaps, "c": bitmaps})
+    assert local.get_many("v1", ["a"]) == {"a": bitmaps}
+    local.keep("v1", {"d": bitmaps})
+    assert sorted(local.get_many("v1", ["a", "b", "c", "d"])) == ["a", "c", "d"]
+    local.keep("v1", {"e": (1 << 4096,)})  # larger than the budget
+    assert sorted(local.get_many("v1", ["a", "c", "d", "e"])) == ["a", "c", "d"]
+    assert local.get_many("v2", ["a"]) == {}
+    local.keep("v1", {"a": bitmaps})  # from a request of the old version
+    assert local.get_many("v2", ["a"]) == {}
 
 
 # --- Database specifics --------------------------------------------------------------------------
@@ -326,6 +388,32 @@ def test_postgresql_finds_stemmed_english_words_after_substring_matches(postgres
     PostFactory(title="Flowing", body="Nothing else.", published_at=days_ago(1))
     # "flowing" occurs only in the second; full-text search adds the first (stem "flow") after it.
     assert found(client, "flowing") == ["Flowing", "Flows"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["gradient", "Flows of the matrices", "the of", "流模型 softmax 100", "naïve x1y2 x1y2"],
+)
+def test_postgresql_lexemes_of_known_words_need_no_query(
+    postgres, django_assert_num_queries, query
+):
+    ranking._word_tsqueries.clear()
+    with django_assert_num_queries(1):
+        lexemes = ranking._lexemes(connection, query)
+    # the same as PostgreSQL's own reading of the whole query
+    assert " & ".join(lexemes) == ranking._tsquery(connection, query)
+    with django_assert_num_queries(0):
+        assert ranking._lexemes(connection, " ".join(reversed(query.split()))) == lexemes[::-1]
+
+
+@pytest.mark.parametrize("query", ["gradient or matrix", '"gradient flow"', "-gradient flow"])
+def test_postgresql_queries_with_operators_are_read_whole(
+    postgres, django_assert_num_queries, query
+):
+    ranking._word_tsqueries.clear()
+    with django_assert_num_queries(1):
+        lexemes = ranking._lexemes(connection, query)
+    assert lexemes == [ranking._tsquery(connection, query)]
 
 
 def test_postgresql_headline_marks_stemmed_matches(postgres, client):

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.template import Context, Template
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from blog.models import Post, Tag
 from blog.templatetags import discovery_tags
@@ -49,7 +49,8 @@ def test_random_posts_pool_is_redrawn_with_each_content_version(monkeypatch):
     for post in posts[:10]:
         post.save()  # a new content version
         widgets()
-        pools.add(frozenset(item.url for item in discovery_tags.cached("sidebar", list)[0]))
+        pool = discovery_tags.cached("sidebar", list, translation.get_language())[0]
+        pools.add(frozenset(url for url, _ in pool))
     assert len(pools) > 1
 
 
@@ -116,6 +117,13 @@ def test_popular_tags_are_cached_until_tags_change(django_assert_num_queries):
     tag.name = "改名"
     tag.save()
     assert [tag.name for tag in widgets().popular_tags] == ["改名"]
+
+
+def test_popular_tags_cloud_is_rendered_in_each_language():
+    PostFactory(tags=[TagFactory(name="流模型")])
+    with translation.override("en"):
+        assert 'title="1 post">流模型</a>' in widgets().tag_cloud
+    assert 'title="1 篇文章">流模型</a>' in widgets().tag_cloud
 
 
 def test_popular_tags_weights_when_all_equal():
