@@ -8,8 +8,9 @@ scheduled post comes due, and at the latest after SPACES_DISCOVERY_CACHE_SECONDS
 long changes no signal reports (`QuerySet.update()`) take to show. Other apps whose data these
 pages show (comments) call `content_changed()` after their writes. What differs per request is
 left as a hole in the cached page and filled for each response: reader counts, which change with
-every read, and each reader's tokens. A process keeps nothing but copies of large pages, checked
-against the shared token on every request, so every app server sees a new token at once.
+every read, and each reader's tokens. A process keeps nothing but copies of cached values (pages,
+search rankings' pieces), checked against the shared token on every request, so every app server
+sees a new token at once.
 """
 
 import functools
@@ -21,6 +22,7 @@ import struct
 import threading
 import uuid
 import zlib
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -289,37 +291,43 @@ class CachedPage:
 
 
 class LocalCopies:
-    """Cached pages, also kept in this process: copies, checked against the shared version on
-    every request, so that a change on any server shows here at once. Reading the small version
-    costs a fraction of fetching and decoding a whole page from the shared cache."""
+    """Values from the shared cache, also kept in this process: copies of one content version,
+    checked against the shared version on every request, so that a change on any server shows
+    here at once; the least recently used are dropped first beyond a budget of bytes. Reading the
+    small version costs a fraction of fetching and decoding the values again."""
 
-    def __init__(self, budget: int) -> None:
-        self.budget = budget  # bytes of page text kept, at most
+    def __init__(self, budget: int, size: Callable[[Any], int]) -> None:
+        self.budget = budget  # bytes kept, at most, as `size` counts them
+        self.size = size
+        self.version = ""
         self.used = 0
-        self.pages: dict[str, tuple[str, CachedPage]] = {}
+        self.values: OrderedDict[str, Any] = OrderedDict()
         self.lock = threading.Lock()
 
-    def get(self, key: str) -> CachedPage | None:
-        copy = self.pages.get(key)
-        if copy is None or copy[0] != content_version():
-            return None
-        return copy[1]
-
-    def keep(self, key: str, version: str, page: CachedPage) -> None:
-        size = page.size()
-        if size > self.budget:
-            return
+    def get_many(self, version: str, keys: list[str]) -> dict[str, Any]:
         with self.lock:
-            if (old := self.pages.pop(key, None)) is not None:
-                self.used -= old[1].size()
-            while self.pages and self.used + size > self.budget:
-                oldest = self.pages.pop(next(iter(self.pages)))
-                self.used -= oldest[1].size()
-            self.pages[key] = (version, page)
-            self.used += size
+            if version != self.version:
+                self.version, self.used, self.values = version, 0, OrderedDict()
+            found = {key: self.values[key] for key in keys if key in self.values}
+            for key in found:
+                self.values.move_to_end(key)
+            return found
+
+    def keep(self, version: str, values: dict[str, Any]) -> None:
+        with self.lock:
+            if version != self.version:
+                return  # another version is the current one now
+            for key, value in values.items():
+                size = self.size(value)
+                if key in self.values or size > self.budget:
+                    continue
+                while self.used + size > self.budget:
+                    self.used -= self.size(self.values.popitem(last=False)[1])
+                self.values[key] = value
+                self.used += size
 
 
-_local_copies = LocalCopies(budget=LOCAL_COPIES_BYTES)
+_local_copies = LocalCopies(LOCAL_COPIES_BYTES, CachedPage.size)
 
 
 def cached_page(view: Callable) -> Callable:
@@ -338,11 +346,11 @@ def cached_page(view: Callable) -> Callable:
         url = f"{request.get_host()}{request.get_full_path()}"
         digest = hashlib.sha256(url.encode()).hexdigest()
         key = f"spaces:page:{release()}:{get_language()}:{digest}"
-        if (page := _local_copies.get(key)) is not None:
+        if (page := _local_copies.get_many(content_version(), [key]).get(key)) is not None:
             return page.response(request)
         version, page = _lookup(key)
         if page is not _MISSING:
-            _local_copies.keep(key, version, page)
+            _local_copies.keep(version, {key: page})
             return page.response(request)
         request.spaces_holes = True
         response = view(request, *args, **kwargs)
@@ -359,7 +367,7 @@ def cached_page(view: Callable) -> Callable:
         ):
             page = CachedPage.of(response, parts)
             _store(key, version, page)
-            _local_copies.keep(key, version, page)
+            _local_copies.keep(version, {key: page})
         if len(parts) > 1:
             response.content = filled(parts, fill_holes(request, parts))
         return response

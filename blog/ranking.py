@@ -12,9 +12,7 @@ import functools
 import hashlib
 import operator
 import re
-import threading
 from array import array
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 
 from django.conf import settings
@@ -23,7 +21,7 @@ from django.core.cache import cache
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from blog.discovery import content_version
+from blog.discovery import LocalCopies, content_version
 from blog.models import Post
 from blog.search import (
     FTS_TABLE,
@@ -142,42 +140,6 @@ def _pieces(
     return order, {piece: found[key] if key in found else new[key] for piece, key in keys.items()}
 
 
-class LocalPieces:
-    """Copies of one content version's order and pieces, kept in this process within a budget,
-    the least recently used dropped first. Readers' queries reuse a limited vocabulary, so most
-    rankings read nothing from the shared cache but the content version, against which the
-    copies are checked on every request (like blog.discovery's copies of pages)."""
-
-    def __init__(self, budget: int) -> None:
-        self.budget = budget  # bytes of ids and bitmaps kept, at most
-        self.version = ""
-        self.used = 0
-        self.values: OrderedDict[str, Sequence[int]] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get_many(self, version: str, keys: list[str]) -> dict[str, Sequence[int]]:
-        with self.lock:
-            if version != self.version:
-                self.version, self.used, self.values = version, 0, OrderedDict()
-            found = {key: self.values[key] for key in keys if key in self.values}
-            for key in found:
-                self.values.move_to_end(key)
-            return found
-
-    def keep(self, version: str, values: dict[str, Sequence[int]]) -> None:
-        with self.lock:
-            if version != self.version:
-                return  # another version is the current one now
-            for key, value in values.items():
-                size = _size(value)
-                if key in self.values or size > self.budget:
-                    continue
-                while self.used + size > self.budget:
-                    self.used -= _size(self.values.popitem(last=False)[1])
-                self.values[key] = value
-                self.used += size
-
-
 def _size(value: Sequence[int]) -> int:
     """Bytes of the order (an array) or of a piece's bitmaps."""
     if isinstance(value, array):
@@ -185,7 +147,9 @@ def _size(value: Sequence[int]) -> int:
     return sum((bits.bit_length() + 7) // 8 for bits in value)
 
 
-_local_pieces = LocalPieces(budget=LOCAL_PIECES_BYTES)
+# Readers' queries reuse a limited vocabulary, so most rankings read nothing from the shared cache
+# but the content version.
+_local_pieces = LocalCopies(LOCAL_PIECES_BYTES, _size)
 _word_tsqueries: dict[tuple[str, str], str] = {}  # (database alias, word): its tsquery text
 
 

@@ -147,14 +147,15 @@ def test_large_cached_pages_are_sent_compressed_to_browsers_that_take_it(client,
 
 
 def test_local_copies_stay_within_their_budget():
-    copies = discovery.LocalCopies(budget=250)
+    copies = discovery.LocalCopies(250, discovery.CachedPage.size)
     page = discovery.CachedPage({}, content=b"x" * 100)
+    assert copies.get_many("v1", ["a"]) == {}
     for key in "abc":
-        copies.keep(key, "v1", page)
-    assert list(copies.pages) == ["b", "c"]
+        copies.keep("v1", {key: page})
+    assert list(copies.values) == ["b", "c"]
     assert copies.used == 200
-    copies.keep("huge", "v1", discovery.CachedPage({}, content=b"x" * 300))
-    assert "huge" not in copies.pages
+    copies.keep("v1", {"huge": discovery.CachedPage({}, content=b"x" * 300)})
+    assert "huge" not in copies.values
 
 
 def test_gzip_around_holes_is_one_valid_stream():

@@ -4,7 +4,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from blog import ranking, search
-from blog.discovery import content_changed
+from blog.discovery import LocalCopies, content_changed
 from blog.models import Post
 from tests.factories import AuthorFactory, PostFactory
 
@@ -349,7 +349,7 @@ def test_search_rank_reads_known_pieces_from_the_process_copies(monkeypatch):
 
 def test_local_pieces_keep_the_most_recently_used_within_their_budget():
     bitmaps = (1 << 1023,)  # 128 bytes
-    local = ranking.LocalPieces(budget=3 * 128)
+    local = LocalCopies(3 * 128, ranking._size)
     assert local.get_many("v1", ["a", "b", "c"]) == {}
     local.keep("v1", {"a": bitmaps, "b": bitmaps, "c": bitmaps})
     assert local.get_many("v1", ["a"]) == {"a": bitmaps}
