@@ -28,6 +28,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from blog import discovery
+from blog.discovery import ContentState
 from blog.models import Post, PostAuthor, PostDailyViews, ViewFlushBatch
 
 logger = logging.getLogger(__name__)
@@ -231,8 +233,9 @@ def write_view(post_id: int, day: dt.date) -> int | None:
     """One read straight to the database: the post's new count, or None if it is not published.
 
     This runs on every counted article request, so it skips the ORM: on PostgreSQL it is one
-    call of the `spaces_count_view` function (migration 0005), on SQLite the post's
-    UPDATE … RETURNING and the day's upsert in one transaction on the driver's connection.
+    call of the `spaces_count_view` function (migrations 0005 and 0006), which also answers the
+    content version for the request; on SQLite the post's UPDATE … RETURNING and the day's
+    upsert in one transaction on the driver's connection.
     """
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     day_value = connection.ops.adapt_datefield_value(day)
@@ -240,9 +243,13 @@ def write_view(post_id: int, day: dt.date) -> int | None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT spaces_count_view(%s, %s, %s, %s)", [post_id, published, now, day_value]
+                "SELECT * FROM spaces_count_view(%s, %s, %s, %s)",
+                [post_id, published, now, day_value],
             )
-            return cursor.fetchone()[0]
+            views, token, valid_until = cursor.fetchone()
+        # The page cache needs the content version next: it came with the count.
+        discovery.remember_state(ContentState(token, valid_until) if token else None)
+        return views
     connection.ensure_connection()
     with connection.wrap_database_errors:
         return sqlite_write_view(connection.connection, [post_id, published, now], day_value)

@@ -1,22 +1,24 @@
 """One cache version for everything derived from the published archive.
 
 The pages anonymous readers see (home, articles, listings, the archive page, feeds, search), search
-rankings and the sidebar's random posts and popular tags are cached in the shared cache with a
-version token that names the archive's state. A new token starts when a post, its tags or a tag
-is saved or deleted (signals, because the admin, imports and services all write posts), when a
-scheduled post comes due, and at the latest after SPACES_DISCOVERY_CACHE_SECONDS, which bounds how
-long changes no signal reports (`QuerySet.update()`) take to show. Other apps whose data these
-pages show (comments) call `content_changed()` after their writes. What differs per request is
-left as a hole in the cached page and filled for each response: reader counts, which change with
-every read, and each reader's tokens. A process keeps nothing but copies of cached values (pages,
-search rankings' pieces), checked against the shared token on every request, so every app server
-sees a new token at once.
+rankings and the sidebars are cached in the shared cache with a version token that names the
+archive's state. The token is a database row (`ContentVersion`), read once per request. A new
+token starts when a post, its tags or a tag is saved or deleted (signals, because the admin,
+imports and services all write posts), once that write commits; when a scheduled post comes due;
+and at the latest after SPACES_DISCOVERY_CACHE_SECONDS, which bounds how long changes no signal
+reports (`QuerySet.update()`) take to show. Other apps whose data these pages show (comments) call
+`content_changed()` with their writes. What differs per request is left as a hole in the cached
+page and filled for each response: reader counts, which change with every read, and each
+reader's tokens. A process keeps nothing but copies of cached values (pages, sidebars, search
+rankings' pieces), checked against the shared token on every request, so every app server sees a
+new token at once.
 """
 
 import functools
 import gzip
 import hashlib
 import logging
+import pickle
 import re
 import struct
 import threading
@@ -24,13 +26,16 @@ import uuid
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.core.signals import request_finished as finished_signal
+from django.core.signals import request_started as started_signal
+from django.db import connection, transaction
 from django.db.models import Min
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpRequest, HttpResponse
@@ -42,60 +47,133 @@ from django.utils.translation import get_language
 from blog.csrf import csrf_input
 
 logger = logging.getLogger(__name__)
-# Named to sort after every other key of ours: above MAX_ENTRIES, the database cache deletes the
-# alphabetically first third of its keys, and losing this one would start everything over.
-VERSION_KEY = "spaces:~content-version"
 CACHED_HEADERS = ("Content-Type", "Last-Modified", "X-Robots-Tag")
 RELEASE_FILES = {".py", ".html", ".txt", ".xml"}
 GZIP_MIN_BYTES = 2 * 1024  # smaller pages gain too little from it
 ACCEPTS_GZIP = re.compile(r"\bgzip\b")
-LOCAL_COPIES_BYTES = 64 * 1024 * 1024  # per process
+LOCAL_COPIES_BYTES = 64 * 1024 * 1024  # per process, for pages
+LOCAL_VALUES_BYTES = 16 * 1024 * 1024  # per process, for `cached()` values
 _MISSING = object()
+VERSION_TABLE = '"blog_contentversion"'  # blog.models.ContentVersion
+PRIVATE_STATE = "spaces_private_version"  # attribute of the connection
+
+
+class ContentState(NamedTuple):
+    token: str
+    valid_until: float  # Unix time
+
+
+# The state a request has read, so that it reads it once: set to [None] when a request starts.
+_request_state: ContextVar[list[ContentState | None] | None] = ContextVar(
+    "spaces_content_state", default=None
+)
 
 
 def content_version() -> str:
-    """The current token: a cache read, and a query for a new token when there is none."""
-    state = cache.get(VERSION_KEY)
-    if state is None or _due(state):
-        from blog.models import Post
+    """The current token: read once per request from the database, renewed when it has expired
+    or a scheduled post has come due. In a transaction that changed content, a token of its own.
+    """
+    if connection.in_atomic_block and _change_pending():
+        private = getattr(connection, PRIVATE_STATE)
+        if private.valid_until <= timezone.now().timestamp():
+            private = _new_state()
+            setattr(connection, PRIVATE_STATE, private)
+        return private.token
+    memo = _request_state.get()
+    if memo is not None and memo[0] is not None:
+        return memo[0].token
+    return use_state(_read_state()).token
 
-        now = timezone.now()
-        scheduled = Post.objects.filter(status=Post.Status.PUBLISHED, published_at__gt=now)
-        state = (uuid.uuid4().hex, scheduled.aggregate(due=Min("published_at"))["due"])
-        cache.set(VERSION_KEY, state, settings.SPACES_DISCOVERY_CACHE_SECONDS)
-    return state[0]
+
+def use_state(state: ContentState | None) -> ContentState:
+    """`state` as read from the database (None: no row yet), renewed if it no longer holds, and
+    kept as the current request's."""
+    if state is None or state.valid_until <= timezone.now().timestamp():
+        state = _start_version(expected=state.token if state else "")
+    if (memo := _request_state.get()) is not None:
+        memo[0] = state
+    return state
 
 
-def _due(state: tuple[str, Any]) -> bool:
-    """Whether a scheduled post has come due since the token started."""
-    return state[1] is not None and state[1] <= timezone.now()
+def remember_state(state: ContentState | None) -> None:
+    """The state as read along with other work (an article's counted read), for the request."""
+    if _request_state.get() is None or (connection.in_atomic_block and _change_pending()):
+        return  # outside a request nothing would use it; this transaction has its own token
+    use_state(state)
+
+
+def _read_state() -> ContentState | None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT token, valid_until FROM {VERSION_TABLE} WHERE id = 1")
+        row = cursor.fetchone()
+    return ContentState(*row) if row else None
+
+
+def _new_state() -> ContentState:
+    """A new token, which holds until it expires or the next scheduled post comes due."""
+    from blog.models import Post
+
+    now = timezone.now()
+    scheduled = Post.objects.filter(status=Post.Status.PUBLISHED, published_at__gt=now)
+    due = scheduled.aggregate(due=Min("published_at"))["due"]
+    limit = now.timestamp() + settings.SPACES_DISCOVERY_CACHE_SECONDS
+    return ContentState(uuid.uuid4().hex, min(limit, due.timestamp()) if due else limit)
+
+
+def _start_version(expected: str | None = None) -> ContentState:
+    """Store a new token; with `expected`, only if the stored one is still that token (readers
+    renewing an expired token at once agree on one new token)."""
+    state = _new_state()
+    sql = (
+        f"INSERT INTO {VERSION_TABLE} (id, token, valid_until) VALUES (1, %s, %s) "
+        "ON CONFLICT (id) DO UPDATE SET token = excluded.token, valid_until = excluded.valid_until"
+    )
+    with connection.cursor() as cursor:
+        if expected is None:
+            cursor.execute(sql, state)
+        else:
+            cursor.execute(f"{sql} WHERE {VERSION_TABLE}.token = %s", [*state, expected])
+            if cursor.rowcount == 0:  # another request renewed it first
+                state = _read_state() or state
+    return state
 
 
 def content_changed(**kwargs) -> None:
-    """Receiver of post and tag signals, and for other apps: start a new token."""
-    _forget_version()
-    # Again once other readers can see the write: a reader may have cached the data from before
-    # the commit under the token started just now.
-    transaction.on_commit(_forget_version)
+    """Receiver of post and tag signals, and for other apps: start a new token.
+
+    In a transaction, the new token is stored when the write commits: before that, other readers
+    would cache what they read under it without the write. Until then this transaction's own
+    reads use a private token, so nothing it caches is taken for the shared state.
+    """
+    if connection.in_atomic_block:
+        setattr(connection, PRIVATE_STATE, _new_state())
+        if not _change_pending():
+            transaction.on_commit(_committed)
+    else:
+        _committed()
 
 
-def _forget_version() -> None:
-    try:
-        cache.delete(VERSION_KEY)
-    except Exception:
-        # A cache outage must not fail the write: the token then expires on its own.
-        logger.exception("Could not renew the content cache version.")
+def _change_pending() -> bool:
+    """Whether this transaction changed content: a rollback drops the callback with the change."""
+    return any(entry[1] is _committed for entry in connection.run_on_commit)
+
+
+def _committed() -> None:
+    use_state(_start_version())
+
+
+def request_started(**kwargs) -> None:
+    _request_state.set([None])
+
+
+def request_finished(**kwargs) -> None:
+    _request_state.set(None)
 
 
 def _lookup(key: str) -> tuple[str, Any]:
-    """The current version, and the value cached for it under `key` (or _MISSING).
-
-    One round trip to the cache reads both; a second one happens only when a new token starts.
-    """
-    found = cache.get_many([VERSION_KEY, key])
-    state = found.get(VERSION_KEY)
-    version = state[0] if state is not None and not _due(state) else content_version()
-    entry = found.get(key)
+    """The current version, and the value cached for it under `key` (or _MISSING)."""
+    version = content_version()
+    entry = cache.get(key)
     if entry is None or entry[0] != version:
         return version, _MISSING
     return version, entry[1]
@@ -129,12 +207,16 @@ def _catalogues() -> list[Path]:
 
 
 def cached(name: str, compute: Callable[[], Any], *key: object) -> Any:
-    """`compute()`, cached in the shared cache with the current content version."""
+    """`compute()`, cached in the shared cache with the current content version, and copied into
+    this process (callers must not change what it returns)."""
     full_key = ":".join(str(part) for part in ("spaces", release(), name, *key))
-    version, value = _lookup(full_key)
-    if value is _MISSING:
-        value = compute()
-        _store(full_key, version, value)
+    version = content_version()
+    if (value := _local_values.get_many(version, [full_key]).get(full_key, _MISSING)) is _MISSING:
+        version, value = _lookup(full_key)
+        if value is _MISSING:
+            value = compute()
+            _store(full_key, version, value)
+        _local_values.keep(version, {full_key: value})
     return value
 
 
@@ -328,6 +410,7 @@ class LocalCopies:
 
 
 _local_copies = LocalCopies(LOCAL_COPIES_BYTES, CachedPage.size)
+_local_values = LocalCopies(LOCAL_VALUES_BYTES, lambda value: len(pickle.dumps(value, -1)))
 
 
 def cached_page(view: Callable) -> Callable:
@@ -379,6 +462,8 @@ def connect_signals() -> None:
     from blog.counting import fill_view_counts
     from blog.models import Category, Post, Tag
 
+    started_signal.connect(request_started, dispatch_uid="spaces-content-state")
+    finished_signal.connect(request_finished, dispatch_uid="spaces-content-state")
     register_hole("csrf", fill_csrf_inputs)
     register_hole("views", fill_view_counts)
 

@@ -253,6 +253,24 @@ class PostDailyViews(models.Model):
         return f"{self.post_id} {self.day}: {self.views}"
 
 
+class ContentVersion(models.Model):
+    """The token naming the state of what readers see, for `blog.discovery`'s caches: one row.
+
+    It lives in the database rather than in the cache so that the counted read of an article can
+    fetch it in the same round trip, and so that no cache eviction or flush can lose it.
+    """
+
+    token = models.CharField(max_length=32)
+    # Unix time at which a new token must start: its age limit, or the next scheduled post.
+    valid_until = models.FloatField()
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="content_version_one_row")]
+
+    def __str__(self) -> str:
+        return self.token
+
+
 class ViewFlushBatch(models.Model):
     """A batch of buffered view hits already moved into the database (makes a flush idempotent)."""
 

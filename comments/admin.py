@@ -1,7 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import Case, QuerySet, Value, When
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -12,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from blog.discovery import content_changed
-from comments import services, sidebar
+from comments import services
 from comments.forms import AuthorReplyForm
 from comments.models import Comment
 from comments.moderation import Refused
@@ -114,7 +113,6 @@ class CommentAdmin(admin.ModelAdmin):
             services.move_comment(obj, parent)
         if status != obj.status:
             services.set_status([obj.pk], status, request)
-        transaction.on_commit(sidebar.refresh)
         content_changed()  # cached articles show the comment's text
 
     def delete_model(self, request: HttpRequest, obj: Comment) -> None:

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from blog.discovery import content_changed
 from blog.models import Author, Post
 from blog.site import absolute_url
-from comments import notifications, sidebar
+from comments import notifications
 from comments.models import Comment
 from comments.moderation import Refused, moderator
 
@@ -171,7 +171,6 @@ def move_comment(comment: Comment, parent: Comment | None) -> None:
             return
         check_move(comment, parent)
         Comment.objects.move_node(comment, parent, "last-child")
-        transaction.on_commit(sidebar.refresh)
         content_changed()  # cached articles show the threads
 
 
@@ -190,7 +189,6 @@ def delete_comments(ids: Iterable[int]) -> int:
             comment.delete()
             deltas[comment.post_id] -= approved
         _add_to_counts(deltas)
-        transaction.on_commit(sidebar.refresh)
     return deleted
 
 
@@ -214,7 +212,7 @@ def _add_to_counts(deltas: Counter) -> None:
 def _after_commit(
     request: HttpRequest | None, new: Comment | None = None, approved: Iterable[int] = ()
 ) -> None:
-    """Refresh the sidebar and send the mail once the transaction has committed."""
+    """Send the mail once the transaction has committed."""
     base_url = absolute_url(request, "/").removesuffix("/")
     notify_parent = list(
         Comment.objects.filter(
@@ -228,7 +226,6 @@ def _after_commit(
     )
     if notify_parent:
         Comment.objects.filter(pk__in=notify_parent).update(parent_notified=True)
-    transaction.on_commit(sidebar.refresh)
     if new is not None and new.status != Comment.Status.SPAM:
         transaction.on_commit(lambda: notifications.notify_authors(new.pk, base_url))
     if notify_parent:

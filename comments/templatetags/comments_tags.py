@@ -1,15 +1,13 @@
 from django import template
-from django.core.cache import cache
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
-from blog.discovery import release
+from blog.discovery import cached
 from blog.models import Post
 from comments.forms import CommentForm
 from comments.models import Comment
-from comments.sidebar import TIMEOUT, current_version
 from comments.sidebar import recent_comments as recent_comment_entries
 from comments.threads import author_user_ids, thread_page
 from comments.visitors import own_comment_ids, remembered_commenter
@@ -62,12 +60,10 @@ def comment_param(request: HttpRequest, name: str, post: Post) -> Comment | None
 
 @register.simple_tag
 def recent_comments() -> str:
-    """The 最近评论 sidebar widget, its HTML cached per comments version and language."""
-    version = current_version()
-    key = f"comments:recent:html:{release()}:{version}:{get_language()}"
-    html = cache.get(key)
-    if html is None:
-        entries = recent_comment_entries(version)
-        html = render_to_string("comments/_recent_comments.html", {"entries": entries})
-        cache.set(key, html, TIMEOUT)
+    """The 最近评论 sidebar widget, its HTML cached per content version and language."""
+    html = cached("recent-comments-html", _render_recent_comments, get_language())
     return mark_safe(html)  # rendered from our own autoescaping template
+
+
+def _render_recent_comments() -> str:
+    return render_to_string("comments/_recent_comments.html", {"entries": recent_comment_entries()})

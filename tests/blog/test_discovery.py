@@ -1,14 +1,15 @@
+import contextlib
 import gzip
 
 import pytest
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from blog import discovery
-from blog.models import Post
+from blog.models import ContentVersion, Post
 from tests.factories import AuthorFactory, PostFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
@@ -40,23 +41,45 @@ def test_content_version_changes_with_posts_and_tags():
     assert len(set(versions)) == len(versions)
 
 
-def test_content_version_changes_again_when_the_write_commits(django_capture_on_commit_callbacks):
-    post = PostFactory()
-    with django_capture_on_commit_callbacks() as callbacks:
-        post.save()
+def stored_version() -> str:
+    return ContentVersion.objects.get().token
+
+
+def test_a_write_starts_the_shared_version_when_it_commits(django_capture_on_commit_callbacks):
+    discovery.content_version()
+    before = stored_version()
+    with django_capture_on_commit_callbacks(execute=True):
+        PostFactory()
         during = discovery.content_version()
-    assert callbacks
-    for callback in callbacks:
-        callback()
-    assert discovery.content_version() != during
+        assert during != before  # what this transaction caches is kept apart …
+        assert stored_version() == before  # … and other readers keep the token until the commit
+    assert stored_version() not in {before, during}
+
+
+def test_a_write_rolled_back_leaves_the_version():
+    discovery.content_version()
+    before = stored_version()
+    with contextlib.suppress(RuntimeError), transaction.atomic():
+        PostFactory()
+        assert discovery.content_version() != before
+        raise RuntimeError("rolled back")
+    assert discovery.content_version() == before == stored_version()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_version_is_read_once_per_request(client, django_assert_num_queries):
+    PostFactory(title="第一篇")
+    client.get("/content.html")
+    with django_assert_num_queries(1):  # the token; the page itself comes from this process
+        client.get("/content.html")
 
 
 def test_content_version_changes_when_a_scheduled_post_comes_due(monkeypatch):
     now = timezone.now()
     PostFactory(published_at=now + timezone.timedelta(hours=1))
     before = discovery.content_version()
-    monkeypatch.setattr(timezone, "now", lambda: now + timezone.timedelta(minutes=30))
-    assert discovery.content_version() == before
+    monkeypatch.setattr(timezone, "now", lambda: now + timezone.timedelta(minutes=5))
+    assert discovery.content_version() == before  # neither due nor expired (10 minutes)
     monkeypatch.setattr(timezone, "now", lambda: now + timezone.timedelta(hours=2))
     assert discovery.content_version() != before
 
@@ -66,6 +89,17 @@ def test_bulk_updates_keep_the_version_until_it_expires():
     before = discovery.content_version()
     Post.objects.filter(pk=post.pk).update(comment_count=3)
     assert discovery.content_version() == before
+
+
+def test_cached_values_are_copied_into_the_process(monkeypatch):
+    calls = []
+    compute = lambda: calls.append(1) or len(calls)  # noqa: E731
+    assert discovery.cached("probe", compute) == 1
+    monkeypatch.setattr(cache, "get", lambda *args, **kwargs: None)  # the shared copy is gone
+    assert discovery.cached("probe", compute) == 1
+    monkeypatch.undo()
+    PostFactory()  # a new content version
+    assert discovery.cached("probe", compute) == 2
 
 
 def test_cached_values_follow_the_version():
@@ -191,17 +225,18 @@ def test_articles_are_compressed_around_their_tokens(monkeypatch):
     assert "post-body" in plain.content.decode()
 
 
+@pytest.mark.django_db(transaction=True)
 def test_pages_are_copied_into_the_process_and_checked_per_request(
     client, monkeypatch, django_assert_num_queries
 ):
     PostFactory(title="第一篇")
     first = client.get("/content.html")
-    monkeypatch.setattr(cache, "get_many", lambda *args, **kwargs: {})  # the shared copy is gone
-    with django_assert_num_queries(0):
+    monkeypatch.setattr(cache, "get", lambda *args, **kwargs: None)  # the shared copy is gone
+    with django_assert_num_queries(1):  # the content version
         assert client.get("/content.html").content == first.content
     monkeypatch.undo()
-    cache.delete(discovery.VERSION_KEY)  # a write on another server
-    PostFactory(title="第二篇")
+    ContentVersion.objects.update(token="from-another-server")  # a write on another server …
+    Post.objects.update(title="第二篇")  # … that sent no signal here
     assert "第二篇" in client.get("/content.html").content.decode()
 
 
@@ -280,41 +315,22 @@ def test_page_cache_does_not_keep_errors(client):
     assert client.get("/tag/以后才有/").status_code == 200
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_write_on_another_server_shows_here_at_once():
     PostFactory()
     before = discovery.content_version()
-    cache.delete(discovery.VERSION_KEY)  # what content_changed() does on another server
-    assert discovery.content_version() != before
+    ContentVersion.objects.update(token="from-another-server")  # its content_changed() committed
+    assert discovery.content_version() == "from-another-server" != before
 
 
 class DownCache:
-    def delete(self, key: str) -> None:
+    def __getattr__(self, name: str):
         raise ConnectionError("cache down")
 
 
-def test_a_cache_outage_does_not_fail_writes(monkeypatch, caplog):
+def test_writes_do_not_need_the_cache(monkeypatch):
     monkeypatch.setattr(discovery, "cache", DownCache())
     post = PostFactory(title="写入")
     post.title = "仍然写入"
     post.save()
     assert Post.objects.get().title == "仍然写入"
-    assert "Could not renew the content cache version" in caplog.text
-
-
-def test_the_version_survives_the_database_cache_culling(settings):
-    from django.core.management import call_command
-
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-            "LOCATION": "spaces_cache_cull_test",
-            "OPTIONS": {"MAX_ENTRIES": 30},
-        }
-    }
-    call_command("createcachetable", verbosity=0)
-    PostFactory()
-    version = discovery.content_version()
-    for number in range(60):  # pages, values and other apps' keys, culled a third at a time
-        for prefix in ("comments:recent", f"spaces:{discovery.release()}:x", "spaces:page:x"):
-            cache.set(f"{prefix}:{number}", number)
-    assert discovery.content_version() == version
