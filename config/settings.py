@@ -183,10 +183,11 @@ else:
     # A database table is shared by every worker process, unlike a per-process memory cache.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            # Django's, but each write is one upsert; every 100th write of a process culls the
+            # expired rows, then those that expire soonest (never-expiring keys last), back to
+            # MAX_ENTRIES. Key names no longer matter to culling.
+            "BACKEND": "blog.cache.DatabaseCache",
             "LOCATION": "spaces_cache",
-            # Every write counts the table's rows; past MAX_ENTRIES it drops the alphabetically
-            # first third of the keys (blog.discovery's version key sorts last, and survives).
             "OPTIONS": {"MAX_ENTRIES": 5_000},
         }
     }

@@ -1,6 +1,12 @@
+import itertools
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from django.core.cache import cache
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
 
+from blog.cache import DatabaseCache
 from tests.factories import PostFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
@@ -45,3 +51,123 @@ def test_the_cache_works_when_redis_is_up(redis_url, settings):
     cache.set("spaces-test-key", "value")
     assert cache.get("spaces-test-key") == "value"
     cache.delete("spaces-test-key")
+
+
+@pytest.fixture
+def db_cache() -> DatabaseCache:
+    """Our database cache on the test database's table, with room for 5 entries and no cull
+    unless a test makes one due."""
+    backend = DatabaseCache("spaces_cache", {"OPTIONS": {"MAX_ENTRIES": 5}})
+    backend.cull_every = 1_000
+    backend._writes = itertools.count(1)
+    backend.clear()
+    return backend
+
+
+def stored() -> list[str]:
+    """The keys in the table, as callers named them, soonest to expire first."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT cache_key FROM spaces_cache ORDER BY expires, cache_key")
+        return [key.removeprefix(":1:") for (key,) in cursor.fetchall()]
+
+
+def backdate(*keys: str) -> None:
+    """Make these rows expired, without waiting."""
+    past = connection.ops.adapt_datetimefield_value(datetime(2000, 1, 1, tzinfo=UTC))
+    with connection.cursor() as cursor:
+        for key in keys:
+            cursor.execute(
+                "UPDATE spaces_cache SET expires = %s WHERE cache_key = %s", [past, f":1:{key}"]
+            )
+
+
+def test_database_cache_values_round_trip(db_cache):
+    values = {"text": "文字", "dict": {"a": [1, 2]}, "bytes": b"\x00\xff", "none": None}
+    for key, value in values.items():
+        db_cache.set(key, value)
+    assert {key: db_cache.get(key, "missing") for key in values} == values
+    assert db_cache.get("absent", "missing") == "missing"
+    assert db_cache.has_key("none")
+    assert not db_cache.has_key("absent")
+
+
+def test_database_cache_overwriting_keeps_one_row(db_cache):
+    db_cache.set("key", "old", 60)
+    db_cache.set("key", "new", None)
+    assert db_cache.get("key") == "new"
+    assert stored() == ["key"]
+
+
+def test_database_cache_set_is_one_query(db_cache, django_assert_num_queries):
+    db_cache.set("key", "old")
+    with django_assert_num_queries(1):
+        db_cache.set("key", "new")
+    with django_assert_num_queries(1):
+        db_cache.set("other", "value")
+
+
+@pytest.mark.parametrize("timeout", [0, -5])
+def test_database_cache_set_with_no_time_left_stores_nothing(db_cache, timeout):
+    db_cache.set("old", "value")
+    db_cache.set("old", "replaced", timeout)
+    db_cache.set("new", "value", timeout)
+    assert db_cache.get("old") is None
+    assert stored() == []
+
+
+def test_database_cache_values_expire(db_cache, monkeypatch):
+    db_cache.set("minute", "value", 60)
+    db_cache.set("forever", "value", None)
+    now = timezone.now()
+    for later, expected in [(58, "value"), (61, None), (100 * 366 * 86400, None)]:
+        monkeypatch.setattr(
+            "django.core.cache.backends.db.tz_now",
+            lambda later=later: now + timedelta(seconds=later),
+        )
+        assert db_cache.get("minute") == expected, later
+        assert db_cache.get("forever") == "value"
+    assert stored() == ["forever"]  # Django's read deleted the expired row
+
+
+def test_database_cache_set_many_is_one_query(db_cache, django_assert_num_queries):
+    db_cache.set("b", "old")
+    with django_assert_num_queries(1):
+        assert db_cache.set_many({"a": 1, "b": 2, "c": 3}, 60) == []
+    assert db_cache.get_many(["a", "b", "c", "d"]) == {"a": 1, "b": 2, "c": 3}
+    db_cache.set_many({"a": 1, "b": 2}, 0)
+    assert stored() == ["c"]
+
+
+def test_database_cache_culls_expired_then_soonest_to_expire(db_cache, django_assert_num_queries):
+    db_cache.set_many({"forever-1": 1, "forever-2": 2}, None)
+    db_cache.set_many({"old-1": 1, "old-2": 2}, 60)
+    for seconds in (100, 200, 300, 400):
+        db_cache.set(f"in-{seconds}", seconds, seconds)
+    backdate("old-1", "old-2")
+    db_cache._writes = itertools.count(db_cache.cull_every)  # this write is the one that culls
+    with django_assert_num_queries(4):  # upsert, delete the expired, count, delete the excess
+        db_cache.set("in-500", 500, 500)
+    assert stored() == ["in-300", "in-400", "in-500", "forever-1", "forever-2"]
+
+
+def test_database_cache_culls_on_every_nth_write(db_cache, django_assert_num_queries):
+    db_cache.cull_every = 3
+    for number in range(1, 10):
+        with django_assert_num_queries(3 if number % 3 == 0 else 1):  # under MAX_ENTRIES: no trim
+            db_cache.set("key", number)
+
+
+def test_database_cache_add_culls_by_expiry_not_by_name(db_cache):
+    db_cache.set("a-forever", 1, None)
+    for seconds in (100, 200, 300, 400, 500):
+        db_cache.set(f"z-{seconds}", seconds, seconds)
+    assert db_cache.add("m", 600, 600)  # Django's add counts 6 rows, culls one, then inserts
+    assert stored() == ["z-200", "z-300", "z-400", "z-500", "m", "a-forever"]
+    assert not db_cache.add("m", "again")
+    assert db_cache.get("m") == 600
+
+
+def test_database_cache_errors_raise():
+    backend = DatabaseCache("no_such_table", {})
+    with pytest.raises(DatabaseError), transaction.atomic():
+        backend.set("key", "value")
