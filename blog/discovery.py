@@ -346,6 +346,17 @@ class CachedPage:
         gzipped = gzip.compress(content, mtime=0) if len(content) >= GZIP_MIN_BYTES else None
         return cls(headers, content=content, gzipped=gzipped)
 
+    def __reduce__(self) -> tuple:
+        """Pickled small, for the shared cache: compressed text where there is any (a page with
+        holes as its parts' deflate data and its markers, a page without as its gzip). Loading
+        it decompresses once per process, since each process keeps its own copy."""
+        if self.parts is not None:
+            stored = self.deflated or self.texts
+            return (_page_with_holes, (self.headers, self.parts[1::2], stored, bool(self.deflated)))
+        if self.gzipped is not None:
+            return (_page_from_gzip, (self.headers, self.gzipped))
+        return (CachedPage, (self.headers, None, self.content))
+
     def size(self) -> int:
         if self.parts is not None:
             return 2 * sum(map(len, self.texts)) + sum(map(len, self.deflated))
@@ -370,6 +381,24 @@ class CachedPage:
         if compressible:
             patch_vary_headers(response, ["Accept-Encoding"])
         return response
+
+
+def _page_with_holes(
+    headers: dict[str, str], markers: list[str], stored: tuple[bytes, ...], deflated: bool
+) -> CachedPage:
+    texts = (
+        tuple(zlib.decompressobj(wbits=-15).decompress(data) for data in stored)
+        if deflated
+        else stored
+    )
+    parts: list[str] = [""] * (2 * len(texts) - 1)
+    parts[::2] = [text.decode() for text in texts]
+    parts[1::2] = markers
+    return CachedPage(headers, parts=parts, texts=texts, deflated=stored if deflated else ())
+
+
+def _page_from_gzip(headers: dict[str, str], gzipped: bytes) -> CachedPage:
+    return CachedPage(headers, content=gzip.decompress(gzipped), gzipped=gzipped)
 
 
 class LocalCopies:

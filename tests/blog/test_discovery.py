@@ -1,9 +1,11 @@
 import contextlib
 import gzip
+import pickle
 
 import pytest
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.http import HttpResponse
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -178,6 +180,29 @@ def test_large_cached_pages_are_sent_compressed_to_browsers_that_take_it(client,
     again = client.get("/content.html", HTTP_ACCEPT_ENCODING="identity")
     assert not again.has_header("Content-Encoding")
     assert again.content == plain.content
+
+
+def cached_page(html: str) -> discovery.CachedPage:
+    response = HttpResponse(html, headers={"Last-Modified": "Sat, 21 Nov 2026 08:00:00 GMT"})
+    parts = discovery.split_holes(html)
+    return discovery.CachedPage.of(response, parts)
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<p>短</p>\x00csrf:\x00<p>页</p>",  # holes, too small to compress
+        "<p>长文 $x^2$</p>" * 400 + "\x00views:7\x00" + "<p>尾</p>" * 300 + "\x00csrf:\x00",
+        "<p>没有洞</p>",
+        "<p>没有洞，很长</p>" * 500,
+    ],
+)
+def test_cached_pages_pickle_compressed_and_load_whole(html):
+    page = cached_page(html)
+    pickled = pickle.dumps(page, pickle.HIGHEST_PROTOCOL)
+    assert pickle.loads(pickled) == page
+    if len(html.encode()) > discovery.GZIP_MIN_BYTES:  # the shared cache holds it compressed
+        assert len(pickled) < len(html.encode()) / 4
 
 
 def test_local_copies_stay_within_their_budget():
