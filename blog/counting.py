@@ -93,6 +93,8 @@ def is_speculative(request: HttpRequest) -> bool:
 
 def is_insider(request: HttpRequest, post_id: int) -> bool:
     """Staff, and the post's own authors: their visits are previews, not reads."""
+    if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return False  # signed in means a session; without one, loading the user costs for nothing
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return False

@@ -148,7 +148,9 @@ def content_changed(**kwargs) -> None:
     if connection.in_atomic_block:
         setattr(connection, PRIVATE_STATE, _new_state())
         if not _change_pending():
-            transaction.on_commit(_committed)
+            # Robust: the write has committed by then, so a failure is only logged, and the old
+            # token still expires on its own.
+            transaction.on_commit(_committed, robust=True)
     else:
         _committed()
 

@@ -4,7 +4,7 @@ import pickle
 
 import pytest
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.http import HttpResponse
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -66,6 +66,19 @@ def test_a_write_rolled_back_leaves_the_version():
         assert discovery.content_version() != before
         raise RuntimeError("rolled back")
     assert discovery.content_version() == before == stored_version()
+
+
+def test_a_failure_to_store_the_token_after_the_commit_is_only_logged(
+    monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    def failing(*args, **kwargs):
+        raise DatabaseError("connection lost")
+
+    monkeypatch.setattr(discovery, "_start_version", failing)
+    with django_capture_on_commit_callbacks(execute=True):
+        PostFactory(title="已提交")
+    assert Post.objects.get().title == "已提交"
+    assert "connection lost" in caplog.text
 
 
 @pytest.mark.django_db(transaction=True)
