@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
@@ -11,7 +12,10 @@ def absolute_url(request: HttpRequest | None, path: str) -> str:
         return settings.SPACES_BASE_URL + path
     if request is None:
         return path
-    return request.build_absolute_uri(path)
+    try:
+        return request.build_absolute_uri(path)
+    except DisallowedHost:  # the error page of a request refused for its Host header
+        return path
 
 
 def listing_title(subject: Author | Category | Tag) -> str:

@@ -185,3 +185,12 @@ def test_missing_csrf_token_gets_friendly_403():
     response = Client(enforce_csrf_checks=True).post(reverse("blog:preview"), {"body": "x"})
     assert response.status_code == 403
     assert "表单已过期" in response.content.decode()
+
+
+def test_a_host_not_allowed_gets_400_in_the_sites_layout(settings):
+    from django.test import Client
+
+    settings.ALLOWED_HOSTS = ["blog.example"]
+    response = Client(raise_request_exception=False).get("/", HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    assert "evil.example" not in response.content.decode()
