@@ -3,6 +3,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.cache import cache
+from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
@@ -54,9 +55,14 @@ def test_the_cache_works_when_redis_is_up(redis_url, settings):
 
 
 @pytest.fixture
-def db_cache() -> DatabaseCache:
+def db_cache(settings) -> DatabaseCache:
     """Our database cache on the test database's table, with room for 5 entries and no cull
-    unless a test makes one due."""
+    unless a test makes one due. With REDIS_URL set (as in CI) the test database was created
+    without the table."""
+    settings.CACHES = {
+        "default": {"BACKEND": "blog.cache.DatabaseCache", "LOCATION": "spaces_cache"}
+    }
+    call_command("createcachetable", verbosity=0)
     backend = DatabaseCache("spaces_cache", {"OPTIONS": {"MAX_ENTRIES": 5}})
     backend.cull_every = 1_000
     backend._writes = itertools.count(1)
