@@ -55,7 +55,7 @@ LOCAL_COPIES_BYTES = 64 * 1024 * 1024  # per process, for pages
 LOCAL_VALUES_BYTES = 16 * 1024 * 1024  # per process, for `cached()` values
 _MISSING = object()
 VERSION_TABLE = '"blog_contentversion"'  # blog.models.ContentVersion
-PRIVATE_STATE = "spaces_private_version"  # attribute of the connection
+PRIVATE_STATE = "spaces_private_content_state"  # an attribute of the connection
 
 
 class ContentState(NamedTuple):
