@@ -235,7 +235,7 @@ def write_view(post_id: int, day: dt.date) -> int | None:
     """One read straight to the database: the post's new count, or None if it is not published.
 
     This runs on every counted article request, so it skips the ORM: on PostgreSQL it is one
-    call of the `spaces_count_view` function (migrations 0005 and 0006), which also answers the
+    call of the `spaces_read_post` function (migrations 0005 and 0006), which also answers the
     content version for the request; on SQLite the post's UPDATE … RETURNING and the day's
     upsert in one transaction on the driver's connection.
     """
@@ -245,7 +245,7 @@ def write_view(post_id: int, day: dt.date) -> int | None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT * FROM spaces_count_view(%s, %s, %s, %s)",
+                "SELECT * FROM spaces_read_post(%s, %s, %s, %s)",
                 [post_id, published, now, day_value],
             )
             views, token, valid_until = cursor.fetchone()

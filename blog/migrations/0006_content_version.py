@@ -1,49 +1,36 @@
 """The content version moves into the database, and on PostgreSQL the counted read returns it.
 
-An article request then needs one round trip for both: `spaces_count_view` now also answers
-the token and how long it holds (`blog.discovery`), read in the same call as the count.
+An article request then needs one round trip for both: `spaces_read_post` counts the read with
+`spaces_count_view` (migration 0005) and answers the token and how long it holds
+(`blog.discovery`) in the same call.
 """
-
-import importlib
 
 from django.db import migrations, models
 
-COUNT_VIEW = """
-CREATE FUNCTION spaces_count_view(
+READ_POST = """
+CREATE OR REPLACE FUNCTION spaces_read_post(
     post bigint, published text, read_at timestamptz, read_on date,
     OUT views bigint, OUT token text, OUT valid_until double precision
 ) LANGUAGE plpgsql AS $$
 BEGIN
-    -- A crash of the database server may lose the last moments of reads, never double them;
-    -- not waiting for the WAL flush is for this transaction only.
-    PERFORM set_config('synchronous_commit', 'off', true);
-    UPDATE blog_post SET view_count = view_count + 1
-        WHERE id = post AND status = published AND published_at <= read_at
-        RETURNING view_count INTO views;
-    IF FOUND THEN
-        INSERT INTO blog_postdailyviews (post_id, day, views) VALUES (post, read_on, 1)
-            ON CONFLICT (post_id, day)
-            DO UPDATE SET views = blog_postdailyviews.views + 1;
-    END IF;
+    views := spaces_count_view(post, published, read_at, read_on);
     SELECT version.token, version.valid_until INTO token, valid_until
         FROM blog_contentversion AS version WHERE version.id = 1;
 END
 $$
 """
-DROP_COUNT_VIEW = "DROP FUNCTION IF EXISTS spaces_count_view(bigint, text, timestamptz, date)"
 
 
-def replace_function(apps, schema_editor):
+def create_function(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP_COUNT_VIEW)
-        schema_editor.execute(COUNT_VIEW)
+        schema_editor.execute(READ_POST)
 
 
-def restore_function(apps, schema_editor):
+def drop_function(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP_COUNT_VIEW)
-        previous = importlib.import_module("blog.migrations.0005_count_view_function")
-        schema_editor.execute(previous.COUNT_VIEW)
+        schema_editor.execute(
+            "DROP FUNCTION IF EXISTS spaces_read_post(bigint, text, timestamptz, date)"
+        )
 
 
 class Migration(migrations.Migration):
@@ -70,5 +57,5 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        migrations.RunPython(replace_function, restore_function),
+        migrations.RunPython(create_function, drop_function),
     ]
