@@ -172,13 +172,12 @@ def request_finished(**kwargs) -> None:
     _request_state.set(None)
 
 
-def _lookup(key: str) -> tuple[str, Any]:
-    """The current version, and the value cached for it under `key` (or _MISSING)."""
-    version = content_version()
+def _shared(key: str, version: str) -> Any:
+    """The value the shared cache holds under `key` for `version`, or _MISSING."""
     entry = cache.get(key)
     if entry is None or entry[0] != version:
-        return version, _MISSING
-    return version, entry[1]
+        return _MISSING
+    return entry[1]
 
 
 def _store(key: str, version: str, value: Any) -> None:
@@ -214,7 +213,7 @@ def cached(name: str, compute: Callable[[], Any], *key: object) -> Any:
     full_key = ":".join(str(part) for part in ("spaces", release(), name, *key))
     version = content_version()
     if (value := _local_values.get_many(version, [full_key]).get(full_key, _MISSING)) is _MISSING:
-        version, value = _lookup(full_key)
+        value = _shared(full_key, version)
         if value is _MISSING:
             value = compute()
             _store(full_key, version, value)
@@ -460,9 +459,10 @@ def cached_page(view: Callable) -> Callable:
         url = f"{request.get_host()}{request.get_full_path()}"
         digest = hashlib.sha256(url.encode()).hexdigest()
         key = f"spaces:page:{release()}:{get_language()}:{digest}"
-        if (page := _local_copies.get_many(content_version(), [key]).get(key)) is not None:
+        version = content_version()
+        if (page := _local_copies.get_many(version, [key]).get(key)) is not None:
             return page.response(request)
-        version, page = _lookup(key)
+        page = _shared(key, version)
         if page is not _MISSING:
             _local_copies.keep(version, {key: page})
             return page.response(request)
