@@ -15,6 +15,8 @@ from collections import defaultdict
 from collections.abc import Callable
 from functools import lru_cache, wraps
 
+import psycopg
+import psycopg.errors
 import redis
 from crawlerdetect import CrawlerDetect
 from django.conf import settings
@@ -27,6 +29,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from psycopg import pq
 
 from blog import discovery
 from blog.discovery import ContentState
@@ -239,22 +242,71 @@ def write_view(post_id: int, day: dt.date) -> int | None:
     content version for the request; on SQLite the post's UPDATE … RETURNING and the day's
     upsert in one transaction on the driver's connection.
     """
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    day_value = connection.ops.adapt_datefield_value(day)
     published = Post.Status.PUBLISHED.value
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT * FROM spaces_read_post(%s, %s, %s, %s)",
-                [post_id, published, now, day_value],
-            )
-            views, token, valid_until = cursor.fetchone()
+        views, token, valid_until = postgresql_read_post(post_id, published, day)
         # The page cache needs the content version next: it came with the count.
         discovery.remember_state(ContentState(token, valid_until) if token else None)
         return views
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    day_value = connection.ops.adapt_datefield_value(day)
     connection.ensure_connection()
     with connection.wrap_database_errors:
         return sqlite_write_view(connection.connection, [post_id, published, now], day_value)
+
+
+READ_POST = "SELECT * FROM spaces_read_post($1::bigint, $2, $3::timestamptz, $4::date)"
+
+
+def postgresql_read_post(
+    post_id: int, published: str, day: dt.date
+) -> tuple[int | None, str | None, float | None]:
+    """`spaces_read_post` on PostgreSQL: the new count, the content version's token and expiry.
+
+    In autocommit, as requests run, the call goes to libpq directly (psycopg's documented
+    `pgconn`): parameters as text, one unnamed statement, so poolers in transaction mode still
+    work. psycopg's cursor and Django's wrapper around it cost the client twice the call itself.
+    In a transaction, Django's cursor runs it, so that psycopg opens the transaction it expects.
+    """
+    now = timezone.now()
+    if connection.in_atomic_block or not connection.get_autocommit():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT * FROM spaces_read_post(%s, %s, %s, %s)", [post_id, published, now, day]
+            )
+            return cursor.fetchone()
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    started = time.monotonic()
+    params = [
+        str(post_id).encode(),
+        published.encode(),
+        now.isoformat().encode(),
+        day.isoformat().encode(),
+    ]
+    with connection.wrap_database_errors:
+        result = connection.connection.pgconn.exec_params(READ_POST.encode(), params)
+        if result.status != pq.ExecStatus.TUPLES_OK:
+            raise result_error(result)
+    if connection.queries_logged:
+        connection.queries_log.append(
+            {"sql": READ_POST, "time": f"{time.monotonic() - started:.3f}"}
+        )
+    views, token, valid_until = (result.get_value(0, column) for column in range(3))
+    return (
+        None if views is None else int(views),
+        None if token is None else token.decode(),
+        None if valid_until is None else float(valid_until),
+    )
+
+
+def result_error(result: pq.abc.PGresult) -> psycopg.Error:
+    """The psycopg exception for a failed libpq result, by its SQLSTATE, as psycopg raises it."""
+    message = (result.error_message or b"").decode(errors="replace").strip()
+    sqlstate = result.error_field(pq.DiagnosticField.SQLSTATE)
+    if sqlstate is None:  # no answer from the server: the connection is gone
+        return psycopg.OperationalError(message or "lost the connection to the server")
+    return psycopg.errors.lookup(sqlstate.decode())(message)
 
 
 def sqlite_write_view(db: sqlite3.Connection, post: list, day: str) -> int | None:

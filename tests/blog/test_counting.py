@@ -5,12 +5,12 @@ import time
 import pytest
 import redis
 from django.core.management import CommandError, call_command
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, ProgrammingError, connection, transaction
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
 from blog import counting
-from blog.models import Post, PostDailyViews, ViewFlushBatch
+from blog.models import ContentVersion, Post, PostDailyViews, ViewFlushBatch
 from tests.factories import AuthorFactory, PostFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -274,6 +274,43 @@ def test_write_view_counts_only_published_posts(status):
     assert counting.write_view(post.pk, timezone.localdate()) is None
     assert views(post) == 0
     assert daily(post) == {}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("in_atomic", [False, True])
+def test_write_view_on_postgresql_answers_the_content_version_in_and_out_of_transactions(
+    in_atomic,
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("the libpq call is PostgreSQL's")
+    post = PostFactory(view_count=4)
+    today = timezone.localdate()
+    with transaction.atomic() if in_atomic else contextlib.nullcontext():
+        count, token, valid_until = counting.postgresql_read_post(post.pk, "published", today)
+        assert count == 5
+        assert (token, valid_until) == tuple(
+            ContentVersion.objects.values_list("token", "valid_until").get()
+        )
+    assert views(post) == 5
+    assert daily(post) == {today: 1}
+    assert counting.postgresql_read_post(999999, "published", today)[0] is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_call_of_libpq_raises_djangos_error_and_leaves_the_connection_usable(
+    monkeypatch, client, caplog
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("the libpq call is PostgreSQL's")
+    post = PostFactory(view_count=2)
+    monkeypatch.setattr(counting, "READ_POST", counting.READ_POST.replace("read_post", "nothing"))
+    with pytest.raises(ProgrammingError, match="spaces_nothing"):
+        counting.write_view(post.pk, timezone.localdate())
+    assert read(client, post).status_code == 200  # the page is served, the error logged
+    assert "could not record a view" in caplog.text
+    assert views(post) == 2
+    monkeypatch.undo()
+    assert counting.write_view(post.pk, timezone.localdate()) == 3
 
 
 @pytest.mark.django_db(transaction=True)
