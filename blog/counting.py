@@ -20,6 +20,7 @@ import psycopg.errors
 import redis
 from crawlerdetect import CrawlerDetect
 from django.conf import settings
+from django.core.signing import BadSignature, TimestampSigner
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
@@ -31,7 +32,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from psycopg import pq
 
-from blog import discovery
+from blog import discovery, signatures
 from blog.discovery import ContentState
 from blog.models import Post, PostAuthor, PostDailyViews, ViewFlushBatch
 
@@ -39,7 +40,7 @@ logger = logging.getLogger(__name__)
 
 READ_WINDOW = 30 * 60  # seconds in which reloading an article counts once
 COOKIE_NAME = "spaces_read"
-COOKIE_SALT = "blog.counting"
+COOKIE_SALT = "blog.counting.read-cookie"
 # Posts the cookie remembers (the newest); ~20 bytes each, sent only with /archives/ requests.
 COOKIE_MAX_POSTS = 32
 COOKIE_ITEM = re.compile(r"([0-9]{1,18})-([0-9]{1,12})")  # post id, Unix time of the read
@@ -106,7 +107,12 @@ def is_insider(request: HttpRequest, post_id: int) -> bool:
 
 def recently_read(request: HttpRequest) -> dict[int, int]:
     """Post ids this browser was counted for within the window, with when (signed cookie)."""
-    raw = request.get_signed_cookie(COOKIE_NAME, default="", salt=COOKIE_SALT, max_age=READ_WINDOW)
+    try:
+        raw = TimestampSigner(salt=COOKIE_SALT).unsign(
+            request.COOKIES.get(COOKIE_NAME, ""), max_age=READ_WINDOW
+        )
+    except BadSignature:
+        return {}
     now = int(time.time())
     recent: dict[int, int] = {}
     for item in raw.split(".")[:COOKIE_MAX_POSTS]:
@@ -125,10 +131,10 @@ def cookie_path(script_prefix: str) -> str:
 def remember_read(response: HttpResponse, recent: dict[int, int], post_id: int) -> None:
     recent = {**recent, post_id: int(time.time())}
     newest = sorted(recent.items(), key=lambda item: item[1])[-COOKIE_MAX_POSTS:]
-    response.set_signed_cookie(
+    value = ".".join(f"{pk}-{seen}" for pk, seen in newest)
+    response.set_cookie(
         COOKIE_NAME,
-        ".".join(f"{pk}-{seen}" for pk, seen in newest),
-        salt=COOKIE_SALT,
+        signatures.timestamp_sign(value, COOKIE_SALT),  # as TimestampSigner(salt=…) signs
         max_age=READ_WINDOW,
         path=cookie_path(get_script_prefix()),
         secure=settings.SESSION_COOKIE_SECURE,
