@@ -44,8 +44,6 @@ from django.utils.cache import patch_vary_headers
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
-from blog.csrf import csrf_input
-
 logger = logging.getLogger(__name__)
 CACHED_HEADERS = ("Content-Type", "Last-Modified", "X-Robots-Tag")
 RELEASE_FILES = {".py", ".html", ".txt", ".xml"}
@@ -254,10 +252,6 @@ def split_holes(html: str) -> list[str] | None:
     if len(parts) % 2 == 0 or any(part.partition(":")[0] not in _fillers for part in parts[1::2]):
         return None
     return parts
-
-
-def fill_csrf_inputs(request: HttpRequest, arguments: list[str]) -> list[str]:
-    return [csrf_input(request) for _ in arguments]
 
 
 def fill_holes(request: HttpRequest, parts: list[str]) -> list[str]:
@@ -495,7 +489,6 @@ def connect_signals() -> None:
 
     started_signal.connect(request_started, dispatch_uid="spaces-content-state")
     finished_signal.connect(request_finished, dispatch_uid="spaces-content-state")
-    register_hole("csrf", fill_csrf_inputs)
     register_hole("views", fill_view_counts)
 
     for model in (Post, Tag, Category):

@@ -18,6 +18,7 @@ urlpatterns = [
     ),
     path("archives/<id18:pk>/feed", feeds.PostCommentsFeed(), name="post_feed"),
     path("comments/<id18:pk>", views.comment_permalink, name="permalink"),
+    path("comments/csrf", views.csrf_token, name="csrf_token"),
     path("comments/unsubscribe/<str:token>", views.unsubscribe, name="unsubscribe"),
     path("feed/comments", feeds.LatestCommentsFeed(), name="feed"),
     path("feed/comments/atom", feeds.LatestCommentsAtomFeed(), name="feed_atom"),

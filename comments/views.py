@@ -1,9 +1,11 @@
 from django.core.paginator import InvalidPage
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware, get_token
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from blog.models import Post
 from blog.views.posts import PostDetailView
@@ -53,12 +55,31 @@ def comment_permalink(request: HttpRequest, pk: int) -> HttpResponse:
     return HttpResponseRedirect(comment_location(comment, own_ids))
 
 
+@never_cache
+@require_GET
+def csrf_token(request: HttpRequest) -> JsonResponse:
+    """The reader's CSRF token, with its cookie: cached pages carry none, so that no reader
+    pays for one they never use. The comment form's script asks here when it is first used."""
+    return JsonResponse({"token": get_token(request)})
+
+
+def csrf_refused(request: HttpRequest) -> bool:
+    """Whether Django's CSRF check refuses the request, as its middleware would."""
+    return CsrfViewMiddleware(lambda request: None).process_view(request, None, (), {}) is not None
+
+
+@csrf_exempt  # checked below, where a refusal can give the form back with the reader's text
 @require_POST
 def post_comment(request: HttpRequest, pk: int) -> HttpResponse:
     post = get_object_or_404(Post.objects.published(), pk=pk)
     form = CommentForm(request.POST, post=post)
     if not post.comments_enabled:
         return form_page(request, form, Refused(_("本文已关闭评论。"), status=403))
+    if csrf_refused(request):
+        # A browser without JavaScript gets its first CSRF cookie with this page.
+        form.is_valid()
+        message = _("为了安全，评论需要再提交一次：请检查下面的内容，然后点击“提交评论”。")
+        return form_page(request, form, Refused(message, status=403))
     if not form.is_valid():
         return form_page(request, form, Refused(_("评论未能提交，请修改下面标出的问题。")))
     comment = form.save(commit=False)

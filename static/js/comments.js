@@ -15,6 +15,34 @@
   var cancel = respond.querySelector(".cancel-reply");
   var previewButton = form.querySelector(".comment-preview-button");
   var preview = document.getElementById("comment-preview");
+  var csrfInput = form.querySelector("input[name=csrfmiddlewaretoken]");
+  var csrfAsked = null;
+
+  /* Cached pages carry no CSRF token: it is asked for once, when the reader first uses the form.
+     Without it (no script, or the request failed) the server gives the form back to submit again. */
+  function csrfToken() {
+    if (csrfInput.value) {
+      return Promise.resolve(csrfInput.value);
+    }
+    if (!csrfAsked) {
+      csrfAsked = fetch(form.dataset.csrfUrl, { credentials: "same-origin" })
+        .then(function (response) {
+          if (!response.ok) {
+            throw new Error(response.status);
+          }
+          return response.json();
+        })
+        .then(function (data) {
+          csrfInput.value = data.token;
+          return data.token;
+        })
+        .catch(function (error) {
+          csrfAsked = null;
+          throw error;
+        });
+    }
+    return csrfAsked;
+  }
 
   function replyTo(link) {
     var comment = link.closest(".comment");
@@ -47,12 +75,15 @@
     data.append("body", body.value);
     data.append("profile", "comment");
     previewButton.disabled = true;
-    fetch(form.dataset.previewUrl, {
-      method: "POST",
-      body: data,
-      credentials: "same-origin",
-      headers: { "X-CSRFToken": form.querySelector("input[name=csrfmiddlewaretoken]").value },
-    })
+    csrfToken()
+      .then(function (token) {
+        return fetch(form.dataset.previewUrl, {
+          method: "POST",
+          body: data,
+          credentials: "same-origin",
+          headers: { "X-CSRFToken": token },
+        });
+      })
       .then(function (response) {
         if (!response.ok) {
           throw new Error(response.status);
@@ -87,6 +118,21 @@
     } else {
       cancelReply();
     }
+  });
+
+  form.addEventListener("focusin", function () {
+    csrfToken().catch(function () {});
+  });
+  form.addEventListener("submit", function (event) {
+    if (csrfInput.value) {
+      return;
+    }
+    event.preventDefault();
+    csrfToken()
+      .catch(function () {})
+      .then(function () {
+        form.submit();
+      });
   });
 
   if (previewButton && preview) {

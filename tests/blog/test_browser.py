@@ -125,6 +125,11 @@ def test_cached_article_arrives_gzipped_around_its_holes_and_works(live_server, 
     typeset(page)
     assert page.locator("mjx-container").count() >= 5
     assert page.locator(".view-count").inner_text() == "41位读者"
-    token = page.locator("input[name=csrfmiddlewaretoken]").get_attribute("value")
-    assert len(token or "") == 64
+    csrf = page.locator("input[name=csrfmiddlewaretoken]")
+    assert csrf.get_attribute("value") == ""  # asked for when the reader uses the form
+    page.locator("textarea[name=body]").focus()
+    page.wait_for_function(
+        "document.querySelector('input[name=csrfmiddlewaretoken]').value.length === 64"
+    )
+    assert any(cookie["name"] == "csrftoken" for cookie in page.context.cookies())
     assert page.locator("input[name=token]").get_attribute("value").startswith(f"{post.pk}:")

@@ -1,3 +1,4 @@
+import re
 import time
 from unittest import mock
 
@@ -197,12 +198,43 @@ def test_post_comment_error_page_gives_a_fresh_token(client):
     assert f'value="{old}"' not in html
 
 
-def test_post_comment_without_csrf_is_403(client):
+def test_post_comment_without_csrf_gives_the_form_back_to_submit_again():
     post = PostFactory()
     strict = Client(enforce_csrf_checks=True)
-    response = strict.post(comment_url(post), form_data(post))
+    response = strict.post(comment_url(post), form_data(post, body="没有脚本的读者写的长评论"))
     assert response.status_code == 403
     assert not Comment.objects.exists()
+    html = response.content.decode()
+    assert "再提交一次" in html
+    assert "没有脚本的读者写的长评论" in html  # nothing the reader wrote is lost
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)[1]
+    token = re.search(r'name="token" value="([^"]+)"', html)[1]
+    assert "csrftoken" in response.cookies  # the cookie the second submission needs
+    with mock.patch("time.time", return_value=time.time() + 5):  # a person takes a moment
+        again = strict.post(
+            comment_url(post),
+            form_data(post, body="没有脚本的读者写的长评论", token=token, csrfmiddlewaretoken=csrf),
+        )
+    assert again.status_code == 302
+    assert Comment.objects.get().body == "没有脚本的读者写的长评论"
+
+
+def test_post_comment_with_a_wrong_csrf_token_saves_nothing():
+    post = PostFactory()
+    strict = Client(enforce_csrf_checks=True)
+    strict.get("/comments/csrf")
+    response = strict.post(comment_url(post), form_data(post, csrfmiddlewaretoken="x" * 64))
+    assert response.status_code == 403
+    assert not Comment.objects.exists()
+
+
+def test_the_csrf_token_endpoint_sets_the_cookie_and_is_never_cached(client):
+    response = client.get("/comments/csrf")
+    assert response.status_code == 200
+    assert len(response.json()["token"]) == 64
+    assert "csrftoken" in response.cookies
+    assert "no-store" in response["Cache-Control"]
+    assert client.post("/comments/csrf").status_code == 405
 
 
 def test_post_comment_get_is_405(client):
