@@ -15,8 +15,6 @@ from collections import defaultdict
 from collections.abc import Callable
 from functools import lru_cache, wraps
 
-import psycopg
-import psycopg.errors
 import redis
 from crawlerdetect import CrawlerDetect
 from django.conf import settings
@@ -28,11 +26,10 @@ from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
-from psycopg import pq
 
-from blog import discovery, signatures
+from blog import discovery, rawsql, signatures
 from blog.discovery import ContentState
 from blog.models import Post, PostAuthor, PostDailyViews, ViewFlushBatch
 
@@ -107,6 +104,8 @@ def is_insider(request: HttpRequest, post_id: int) -> bool:
 
 def recently_read(request: HttpRequest) -> dict[int, int]:
     """Post ids this browser was counted for within the window, with when (signed cookie)."""
+    if COOKIE_NAME not in request.COOKIES:
+        return {}
     try:
         raw = TimestampSigner(salt=COOKIE_SALT).unsign(
             request.COOKIES.get(COOKIE_NAME, ""), max_age=READ_WINDOW
@@ -198,8 +197,14 @@ def counts_views(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
 
 def view_count_html(post_id: int, views: int) -> SafeString:
     """The "N位读者" of a post's meta line (beacon mode's script updates it by `data-post`)."""
-    text = escape(ngettext("%(n)s位读者", "%(n)s位读者", views) % {"n": views})
+    text = readers_text(get_language(), views)
     return mark_safe(f'<span class="view-count" data-post="{int(post_id)}">{text}</span>')
+
+
+@lru_cache(maxsize=4096)
+def readers_text(language: str, views: int) -> str:
+    """The "N位读者" text in `language`, the active one, escaped: listings show the same counts."""
+    return escape(ngettext("%(n)s位读者", "%(n)s位读者", views) % {"n": views})
 
 
 def fill_view_counts(request: HttpRequest, arguments: list[str]) -> list[str]:
@@ -207,13 +212,12 @@ def fill_view_counts(request: HttpRequest, arguments: list[str]) -> list[str]:
     ids = [int(argument) for argument in arguments]
     views = getattr(request, "spaces_view_counts", {})
     if missing := set(ids) - views.keys():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT {POST_ID}, {VIEW_COUNT} FROM {POST_TABLE} WHERE {POST_ID} IN "
-                f"({', '.join(['%s'] * len(missing))})",
-                sorted(missing),
-            )
-            views = {**views, **dict(cursor.fetchall())}
+        rows = rawsql.query(
+            f"SELECT {POST_ID}, {VIEW_COUNT} FROM {POST_TABLE} WHERE {POST_ID} IN "
+            f"({', '.join(['%s'] * len(missing))})",
+            sorted(missing),
+        )
+        views = {**views, **{int(pk): int(count) for pk, count in rows}}
     return [view_count_html(pk, views.get(pk, 0)) for pk in ids]
 
 
@@ -261,58 +265,21 @@ def write_view(post_id: int, day: dt.date) -> int | None:
         return sqlite_write_view(connection.connection, [post_id, published, now], day_value)
 
 
-READ_POST = "SELECT * FROM spaces_read_post($1::bigint, $2, $3::timestamptz, $4::date)"
+READ_POST = "SELECT * FROM spaces_read_post(%s::bigint, %s, %s::timestamptz, %s::date)"
 
 
 def postgresql_read_post(
     post_id: int, published: str, day: dt.date
 ) -> tuple[int | None, str | None, float | None]:
-    """`spaces_read_post` on PostgreSQL: the new count, the content version's token and expiry.
-
-    In autocommit, as requests run, the call goes to libpq directly (psycopg's documented
-    `pgconn`): parameters as text, one unnamed statement, so poolers in transaction mode still
-    work. psycopg's cursor and Django's wrapper around it cost the client twice the call itself.
-    In a transaction, Django's cursor runs it, so that psycopg opens the transaction it expects.
-    """
-    now = timezone.now()
-    if connection.in_atomic_block or not connection.get_autocommit():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT * FROM spaces_read_post(%s, %s, %s, %s)", [post_id, published, now, day]
-            )
-            return cursor.fetchone()
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    started = time.monotonic()
-    params = [
-        str(post_id).encode(),
-        published.encode(),
-        now.isoformat().encode(),
-        day.isoformat().encode(),
+    """`spaces_read_post` on PostgreSQL: the new count, the content version's token and expiry."""
+    views, token, valid_until = rawsql.query(READ_POST, [post_id, published, timezone.now(), day])[
+        0
     ]
-    with connection.wrap_database_errors:
-        result = connection.connection.pgconn.exec_params(READ_POST.encode(), params)
-        if result.status != pq.ExecStatus.TUPLES_OK:
-            raise result_error(result)
-    if connection.queries_logged:
-        connection.queries_log.append(
-            {"sql": READ_POST, "time": f"{time.monotonic() - started:.3f}"}
-        )
-    views, token, valid_until = (result.get_value(0, column) for column in range(3))
     return (
         None if views is None else int(views),
-        None if token is None else token.decode(),
+        None if token is None else str(token),
         None if valid_until is None else float(valid_until),
     )
-
-
-def result_error(result: pq.abc.PGresult) -> psycopg.Error:
-    """The psycopg exception for a failed libpq result, by its SQLSTATE, as psycopg raises it."""
-    message = (result.error_message or b"").decode(errors="replace").strip()
-    sqlstate = result.error_field(pq.DiagnosticField.SQLSTATE)
-    if sqlstate is None:  # no answer from the server: the connection is gone
-        return psycopg.OperationalError(message or "lost the connection to the server")
-    return psycopg.errors.lookup(sqlstate.decode())(message)
 
 
 def sqlite_write_view(db: sqlite3.Connection, post: list, day: str) -> int | None:

@@ -44,6 +44,8 @@ from django.utils.cache import patch_vary_headers
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
+from blog import rawsql
+
 logger = logging.getLogger(__name__)
 CACHED_HEADERS = ("Content-Type", "Last-Modified", "X-Robots-Tag")
 RELEASE_FILES = {".py", ".html", ".txt", ".xml"}
@@ -101,10 +103,8 @@ def remember_state(state: ContentState | None) -> None:
 
 
 def _read_state() -> ContentState | None:
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT token, valid_until FROM {VERSION_TABLE} WHERE id = 1")
-        row = cursor.fetchone()
-    return ContentState(*row) if row else None
+    rows = rawsql.query(f"SELECT token, valid_until FROM {VERSION_TABLE} WHERE id = 1")
+    return ContentState(str(rows[0][0]), float(rows[0][1])) if rows else None
 
 
 def _new_state() -> ContentState:
