@@ -224,9 +224,27 @@ def fill_view_counts(request: HttpRequest, arguments: list[str]) -> list[str]:
 # --- Recording ------------------------------------------------------------------------------------
 
 
+# The site's date, its zone and the Unix times the date starts and ends: worked out again only
+# on another day (or in another zone, as tests set).
+_day: tuple[dt.date, dt.tzinfo | None, float, float] = (dt.date.min, None, 0.0, 0.0)
+
+
+def site_today() -> dt.date:
+    """Today in the site's TIME_ZONE, which the day of a read is counted in."""
+    global _day
+    now, zone = timezone.now(), timezone.get_default_timezone()
+    day, day_zone, starts, ends = _day
+    if zone is not day_zone or not starts <= now.timestamp() < ends:
+        day = timezone.localtime(now, zone).date()
+        start = dt.datetime.combine(day, dt.time(), zone)
+        end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), zone)
+        _day = (day, zone, start.timestamp(), end.timestamp())
+    return day
+
+
 def add_view(post_id: int) -> tuple[bool, int | None]:
     """Record one read of a published post: whether it counted, and the new count when known."""
-    day = timezone.localdate()
+    day = site_today()
     try:
         if settings.SPACES_VIEW_BUFFER:
             if not Post.objects.published().filter(pk=post_id).exists():

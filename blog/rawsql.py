@@ -12,9 +12,11 @@ Rows come back as text from libpq and typed from Django's cursor: callers conver
 """
 
 import datetime as dt
+import itertools
 import re
 import time
 from collections.abc import Sequence
+from functools import lru_cache
 
 import psycopg
 import psycopg.errors
@@ -34,10 +36,8 @@ def query(sql: str, params: Sequence[object] = ()) -> list[tuple]:
     db.close_if_health_check_failed()
     db.ensure_connection()
     started = time.monotonic()
-    numbered = iter(range(1, len(params) + 1))
-    statement = PLACEHOLDER.sub(lambda _: f"${next(numbered)}", sql)
     with db.wrap_database_errors:
-        result = db.connection.pgconn.exec_params(statement.encode(), list(map(as_text, params)))
+        result = db.connection.pgconn.exec_params(numbered(sql), list(map(as_text, params)))
         if result.status != pq.ExecStatus.TUPLES_OK:
             raise result_error(result)
     if db.queries_logged:
@@ -50,6 +50,13 @@ def query(sql: str, params: Sequence[object] = ()) -> list[tuple]:
         )
         for row in range(result.ntuples)
     ]
+
+
+@lru_cache(maxsize=64)
+def numbered(sql: str) -> bytes:
+    """`sql` with libpq's placeholders: `$1`, `$2`, … for each `%s` in turn."""
+    counter = itertools.count(1)
+    return PLACEHOLDER.sub(lambda _: f"${next(counter)}", sql).encode()
 
 
 def as_text(value: object) -> bytes | None:

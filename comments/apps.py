@@ -8,8 +8,7 @@ class CommentsConfig(AppConfig):
 
     def ready(self) -> None:
         from blog import discovery
-        from comments import moderation, visitors
+        from comments import visitors
 
-        discovery.register_hole("comment-token", moderation.fill_tokens)
         # A remembered commenter's form is filled in with their details: not the cached page.
         discovery.PERSONAL_COOKIES.add(visitors.COOKIE)

@@ -42,11 +42,6 @@ def make_token(post_id: int) -> str:
     return signatures.timestamp_sign(str(post_id), TOKEN_SALT)  # as TimestampSigner signs
 
 
-def fill_tokens(request: HttpRequest, arguments: list[str]) -> list[str]:
-    """Page-cache holes: a comment form's token is as old as the page the reader got."""
-    return [make_token(int(argument)) for argument in arguments]
-
-
 def check_token(token: str, post: Post) -> None:
     """Refuse a form filled in faster than a person can, older than a day, or not ours."""
     signer = signing.TimestampSigner(salt=TOKEN_SALT)

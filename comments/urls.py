@@ -11,6 +11,7 @@ app_name = "comments"
 
 urlpatterns = [
     path("archives/<id18:pk>/comment", views.post_comment, name="post_comment"),
+    path("archives/<id18:pk>/comment-tokens", views.form_tokens, name="form_tokens"),
     path(
         "archives/<id18:pk>/comment-page-<commentpage:page>",
         views.CommentPageView.as_view(),
@@ -18,7 +19,6 @@ urlpatterns = [
     ),
     path("archives/<id18:pk>/feed", feeds.PostCommentsFeed(), name="post_feed"),
     path("comments/<id18:pk>", views.comment_permalink, name="permalink"),
-    path("comments/csrf", views.csrf_token, name="csrf_token"),
     path("comments/unsubscribe/<str:token>", views.unsubscribe, name="unsubscribe"),
     path("feed/comments", feeds.LatestCommentsFeed(), name="feed"),
     path("feed/comments/atom", feeds.LatestCommentsAtomFeed(), name="feed_atom"),

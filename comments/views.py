@@ -12,7 +12,7 @@ from blog.views.posts import PostDetailView
 from comments import services
 from comments.forms import CommentForm
 from comments.models import Comment
-from comments.moderation import Refused
+from comments.moderation import Refused, make_token
 from comments.notifications import comment_for_token
 from comments.threads import author_user_ids, is_visible, page_number_of, page_url, thread_page
 from comments.visitors import (
@@ -57,10 +57,12 @@ def comment_permalink(request: HttpRequest, pk: int) -> HttpResponse:
 
 @never_cache
 @require_GET
-def csrf_token(request: HttpRequest) -> JsonResponse:
-    """The reader's CSRF token, with its cookie: cached pages carry none, so that no reader
-    pays for one they never use. The comment form's script asks here when it is first used."""
-    return JsonResponse({"token": get_token(request)})
+def form_tokens(request: HttpRequest, pk: int) -> JsonResponse:
+    """The comment form's tokens for this reader: the CSRF token (with its cookie) and the
+    form's timestamped token. Cached pages carry neither, so that no reader pays for tokens
+    they never use; the form's script asks here when the reader first uses the form."""
+    post = get_object_or_404(Post.objects.published(), pk=pk)
+    return JsonResponse({"csrf": get_token(request), "token": make_token(post.pk)})
 
 
 def csrf_refused(request: HttpRequest) -> bool:
@@ -76,8 +78,10 @@ def post_comment(request: HttpRequest, pk: int) -> HttpResponse:
     if not post.comments_enabled:
         return form_page(request, form, Refused(_("本文已关闭评论。"), status=403))
     if csrf_refused(request):
-        # A browser without JavaScript gets its first CSRF cookie with this page.
+        # A browser without JavaScript gets its tokens and its CSRF cookie with this page; the
+        # form's own token is renewed too, so an error about it would only confuse.
         form.is_valid()
+        form.errors.pop("token", None)
         message = _("为了安全，评论需要再提交一次：请检查下面的内容，然后点击“提交评论”。")
         return form_page(request, form, Refused(message, status=403))
     if not form.is_valid():

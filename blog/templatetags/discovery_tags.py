@@ -35,7 +35,7 @@ def canonical_url(context: template.Context) -> str:
 @register.simple_tag(takes_context=True)
 def page_csrf_token(context: template.Context) -> str:
     """`{% csrf_token %}` for forms on cached pages: empty there, for the form's script to fill
-    in from `comments:csrf_token` when the reader starts using it (see comments/views.py)."""
+    in from `comments:form_tokens` when the reader starts using it (see comments/views.py)."""
     request = context["request"]
     if getattr(request, "spaces_holes", False):
         return mark_safe('<input type="hidden" name="csrfmiddlewaretoken" value="">')

@@ -16,16 +16,18 @@
   var previewButton = form.querySelector(".comment-preview-button");
   var preview = document.getElementById("comment-preview");
   var csrfInput = form.querySelector("input[name=csrfmiddlewaretoken]");
-  var csrfAsked = null;
+  var tokenInput = form.querySelector("input[name=token]");
+  var tokensAsked = null;
 
-  /* Cached pages carry no CSRF token: it is asked for once, when the reader first uses the form.
-     Without it (no script, or the request failed) the server gives the form back to submit again. */
-  function csrfToken() {
-    if (csrfInput.value) {
+  /* Cached pages carry neither the CSRF token nor the form's token: both are asked for once, when
+     the reader first uses the form. Without them (no script, or the request failed) the server
+     gives the form back, with the reader's text, to submit again. */
+  function tokens() {
+    if (csrfInput.value && tokenInput.value) {
       return Promise.resolve(csrfInput.value);
     }
-    if (!csrfAsked) {
-      csrfAsked = fetch(form.dataset.csrfUrl, { credentials: "same-origin" })
+    if (!tokensAsked) {
+      tokensAsked = fetch(form.dataset.tokensUrl, { credentials: "same-origin" })
         .then(function (response) {
           if (!response.ok) {
             throw new Error(response.status);
@@ -33,15 +35,16 @@
           return response.json();
         })
         .then(function (data) {
-          csrfInput.value = data.token;
-          return data.token;
+          csrfInput.value = data.csrf;
+          tokenInput.value = data.token;
+          return data.csrf;
         })
         .catch(function (error) {
-          csrfAsked = null;
+          tokensAsked = null;
           throw error;
         });
     }
-    return csrfAsked;
+    return tokensAsked;
   }
 
   function replyTo(link) {
@@ -75,7 +78,7 @@
     data.append("body", body.value);
     data.append("profile", "comment");
     previewButton.disabled = true;
-    csrfToken()
+    tokens()
       .then(function (token) {
         return fetch(form.dataset.previewUrl, {
           method: "POST",
@@ -121,14 +124,14 @@
   });
 
   form.addEventListener("focusin", function () {
-    csrfToken().catch(function () {});
+    tokens().catch(function () {});
   });
   form.addEventListener("submit", function (event) {
-    if (csrfInput.value) {
+    if (csrfInput.value && tokenInput.value) {
       return;
     }
     event.preventDefault();
-    csrfToken()
+    tokens()
       .catch(function () {})
       .then(function () {
         form.submit();

@@ -132,4 +132,4 @@ def test_cached_article_arrives_gzipped_around_its_holes_and_works(live_server, 
         "document.querySelector('input[name=csrfmiddlewaretoken]').value.length === 64"
     )
     assert any(cookie["name"] == "csrftoken" for cookie in page.context.cookies())
-    assert page.locator("input[name=token]").get_attribute("value").startswith(f"{post.pk}:")
+    assert page.input_value("input[name=token]").startswith(f"{post.pk}:")

@@ -1,6 +1,7 @@
 import contextlib
 import datetime as dt
 import time
+from zoneinfo import ZoneInfo
 
 import pytest
 import redis
@@ -434,7 +435,7 @@ def test_buffered_views_reach_the_database_at_flush(buffered):
 
 def test_buffer_keeps_the_day_of_the_read(client, buffered, monkeypatch):
     post = PostFactory()
-    monkeypatch.setattr(counting.timezone, "localdate", lambda: dt.date(2024, 5, 31))
+    monkeypatch.setattr(counting, "site_today", lambda: dt.date(2024, 5, 31))
     read(client, post)
     monkeypatch.undo()
     call_command("flush_views")
@@ -607,3 +608,20 @@ def test_postgresql_post_pages_leave_room_for_count_updates(postgres):
     with connection.cursor() as cursor:
         cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'blog_post'")
         assert "fillfactor=70" in cursor.fetchone()[0]
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "America/New_York", "UTC"])
+def test_the_day_of_a_read_is_the_sites_and_turns_at_its_midnight(settings, monkeypatch, zone):
+    settings.TIME_ZONE = zone
+    tz = ZoneInfo(zone)
+    # Around midnight, and across the autumn clock change in New York (25 hours that day).
+    for local in [
+        dt.datetime(2026, 11, 1, 0, 0, tzinfo=tz) - dt.timedelta(microseconds=1),
+        dt.datetime(2026, 11, 1, 0, 0, tzinfo=tz),
+        dt.datetime(2026, 11, 1, 23, 59, 59, tzinfo=tz),
+        dt.datetime(2026, 11, 2, 0, 0, 1, tzinfo=tz),
+        dt.datetime(2026, 10, 31, 12, 0, tzinfo=tz),  # and back again
+    ]:
+        moment = local.astimezone(dt.UTC)
+        monkeypatch.setattr(timezone, "now", lambda moment=moment: moment)
+        assert counting.site_today() == local.date()

@@ -46,12 +46,12 @@ class Visitor:
     def open_form(self, post_id: int) -> None:
         response = self.request("GET", f"/archives/{post_id}")
         assert response.status == 200
-        token = re.search(r'name="token" value="([^"]+)"', response.text).group(1)
-        response = self.request("GET", "/comments/csrf")  # as the form's script asks for it
+        # As the form's script asks for its tokens.
+        response = self.request("GET", f"/archives/{post_id}/comment-tokens")
         assert response.status == 200
         cookie = response.getheader("Set-Cookie") or self.cookie
         self.cookie = re.search(r"csrftoken=[^;]+", cookie).group(0)
-        csrf = json.loads(response.text)["token"]
+        csrf, token = json.loads(response.text)["csrf"], json.loads(response.text)["token"]
         self.forms[post_id] = (csrf, token)
 
     def comment(self, post_id: int, parent_id: int | None, body: str) -> int:

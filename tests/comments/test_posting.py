@@ -222,19 +222,24 @@ def test_post_comment_without_csrf_gives_the_form_back_to_submit_again():
 def test_post_comment_with_a_wrong_csrf_token_saves_nothing():
     post = PostFactory()
     strict = Client(enforce_csrf_checks=True)
-    strict.get("/comments/csrf")
+    strict.get(f"/archives/{post.pk}/comment-tokens")
     response = strict.post(comment_url(post), form_data(post, csrfmiddlewaretoken="x" * 64))
     assert response.status_code == 403
     assert not Comment.objects.exists()
 
 
-def test_the_csrf_token_endpoint_sets_the_cookie_and_is_never_cached(client):
-    response = client.get("/comments/csrf")
+def test_the_form_tokens_come_with_the_csrf_cookie_and_are_never_cached(client):
+    post = PostFactory()
+    url = f"/archives/{post.pk}/comment-tokens"
+    response = client.get(url)
     assert response.status_code == 200
-    assert len(response.json()["token"]) == 64
+    assert len(response.json()["csrf"]) == 64
+    assert response.json()["token"].startswith(f"{post.pk}:")
     assert "csrftoken" in response.cookies
     assert "no-store" in response["Cache-Control"]
-    assert client.post("/comments/csrf").status_code == 405
+    assert client.post(url).status_code == 405
+    draft = PostFactory(status=Post.Status.DRAFT)
+    assert client.get(f"/archives/{draft.pk}/comment-tokens").status_code == 404
 
 
 def test_post_comment_get_is_405(client):
