@@ -40,7 +40,6 @@ from django.db.models import Min
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
@@ -357,25 +356,27 @@ class CachedPage:
             return 2 * sum(map(len, self.texts)) + sum(map(len, self.deflated))
         return len(self.content) + len(self.gzipped or b"")
 
-    def response(self, request: HttpRequest) -> HttpResponse:
+    @functools.cached_property
+    def plain_headers(self) -> dict[str, str]:
+        """The headers of the page as stored: it varies by encoding when it has a gzip too."""
         compressible = bool(self.deflated) or self.gzipped is not None
+        return {**self.headers, "Vary": "Accept-Encoding"} if compressible else self.headers
+
+    @functools.cached_property
+    def gzip_headers(self) -> dict[str, str]:
+        return {**self.plain_headers, "Content-Encoding": "gzip"}
+
+    def response(self, request: HttpRequest) -> HttpResponse:
         if self.parts is not None:
             values = fill_holes(request, self.parts)
             if self.deflated and accepts_gzip(request):
                 encoded = [value.encode() for value in values]
                 body = gzip_with_holes(self.texts, self.deflated, encoded)
-                response = HttpResponse(body, headers=self.headers)
-                response["Content-Encoding"] = "gzip"
-            else:
-                response = HttpResponse(filled(self.parts, values), headers=self.headers)
-        elif self.gzipped is not None and accepts_gzip(request):
-            response = HttpResponse(self.gzipped, headers=self.headers)
-            response["Content-Encoding"] = "gzip"
-        else:
-            response = HttpResponse(self.content, headers=self.headers)
-        if compressible:
-            patch_vary_headers(response, ["Accept-Encoding"])
-        return response
+                return HttpResponse(body, headers=self.gzip_headers)
+            return HttpResponse(filled(self.parts, values), headers=self.plain_headers)
+        if self.gzipped is not None and accepts_gzip(request):
+            return HttpResponse(self.gzipped, headers=self.gzip_headers)
+        return HttpResponse(self.content, headers=self.plain_headers)
 
 
 def _page_with_holes(
