@@ -108,7 +108,7 @@ def recently_read(request: HttpRequest) -> dict[int, int]:
         return {}
     try:
         raw = TimestampSigner(salt=COOKIE_SALT).unsign(
-            request.COOKIES.get(COOKIE_NAME, ""), max_age=READ_WINDOW
+            request.COOKIES[COOKIE_NAME], max_age=READ_WINDOW
         )
     except BadSignature:
         return {}
@@ -290,9 +290,8 @@ def postgresql_read_post(
     post_id: int, published: str, day: dt.date
 ) -> tuple[int | None, str | None, float | None]:
     """`spaces_read_post` on PostgreSQL: the new count, the content version's token and expiry."""
-    views, token, valid_until = rawsql.query(READ_POST, [post_id, published, timezone.now(), day])[
-        0
-    ]
+    [row] = rawsql.query(READ_POST, [post_id, published, timezone.now(), day])
+    views, token, valid_until = row
     return (
         None if views is None else int(views),
         None if token is None else str(token),

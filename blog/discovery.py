@@ -236,11 +236,16 @@ def register_hole(name: str, filler: Callable[[HttpRequest, list[str]], list[str
     _fillers[name] = filler
 
 
+def rendering_for_cache(request: HttpRequest | None) -> bool:
+    """Whether the page being rendered is the cache's copy, shared by every reader."""
+    return getattr(request, "spaces_holes", False)
+
+
 def hole(
     request: HttpRequest | None, name: str, argument: object, render: Callable[[], str]
 ) -> str:
     """A marker while the page is rendered for the cache, else `render()` at once."""
-    if getattr(request, "spaces_holes", False):
+    if rendering_for_cache(request):
         return mark_safe(f"{HOLE}{name}:{argument}{HOLE}")  # NUL never occurs in escaped text
     return render()
 

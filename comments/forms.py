@@ -4,6 +4,7 @@ from django import forms
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from blog.discovery import rendering_for_cache
 from blog.models import Post
 from comments.models import Comment, strip_controls
 from comments.moderation import Refused, check_token, make_token
@@ -48,8 +49,7 @@ class CommentForm(forms.ModelForm):
         super().__init__(*args, label_suffix="", **kwargs)
         self.post = post
         # Cached pages leave it empty, for the form's script to fill in (views.form_tokens).
-        caching = getattr(request, "spaces_holes", False)
-        self.fields["token"].initial = "" if caching else make_token(post.pk)
+        self.fields["token"].initial = "" if rendering_for_cache(request) else make_token(post.pk)
         self.fields["author_url"].widget.attrs["autocomplete"] = "url"
 
     def clean_author_name(self) -> str:

@@ -13,7 +13,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 from blog import rendering
-from blog.discovery import cached
+from blog.discovery import cached, rendering_for_cache
 from blog.models import Post, Tag
 from blog.site import absolute_url
 
@@ -37,7 +37,7 @@ def page_csrf_token(context: template.Context) -> str:
     """`{% csrf_token %}` for forms on cached pages: empty there, for the form's script to fill
     in from `comments:form_tokens` when the reader starts using it (see comments/views.py)."""
     request = context["request"]
-    if getattr(request, "spaces_holes", False):
+    if rendering_for_cache(request):
         return mark_safe('<input type="hidden" name="csrfmiddlewaretoken" value="">')
     return csrf_input(request)
 
