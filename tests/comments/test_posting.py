@@ -242,6 +242,56 @@ def test_the_form_tokens_come_with_the_csrf_cookie_and_are_never_cached(client):
     assert client.get(f"/archives/{draft.pk}/comment-tokens").status_code == 404
 
 
+@pytest.mark.parametrize(
+    ("path", "method", "status"),
+    [
+        ("/archives/abc/comment-tokens", "get", 404),
+        ("/archives/99999999999999999999/comment-tokens", "get", 404),
+        ("/archives/%ff/comment-tokens", "get", 404),
+        ("/archives/0/comment-tokens", "get", 404),
+        ("/archives/{pk}/comment-tokens/", "get", 404),
+        ("/archives/{pk}/comment-tokens?x=%00%ff", "get", 200),
+        ("/archives/{pk}/comment-tokens", "head", 405),
+        ("/archives/{pk}/comment-tokens", "put", 405),
+        ("/archives/{pk}/comment-tokens", "delete", 405),
+    ],
+)
+def test_the_form_tokens_url_answers_bad_requests_without_error(client, path, method, status):
+    post = PostFactory()
+    response = getattr(client, method)(path.format(pk=post.pk))
+    assert response.status_code == status
+
+
+def test_the_form_tokens_survive_a_garbage_csrf_cookie_and_a_bad_host(client):
+    post = PostFactory()
+    client.cookies["csrftoken"] = "\x00<script>" + "z" * 5000
+    response = client.get(f"/archives/{post.pk}/comment-tokens")
+    assert response.status_code == 200
+    assert len(response.json()["csrf"]) == 64  # a fresh secret replaces the garbage
+    assert (
+        client.get(f"/archives/{post.pk}/comment-tokens", HTTP_HOST="evil.example").status_code
+        == 400
+    )
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"body": "x" * 100_000},
+        {"body": ""},
+        {"author_name": "<script>", "body": "\x00"},
+        {"token": "x"},
+    ],
+)
+def test_post_comment_without_csrf_and_with_bad_fields_saves_nothing(overrides):
+    post = PostFactory()
+    strict = Client(enforce_csrf_checks=True)
+    response = strict.post(comment_url(post), form_data(post, **overrides))
+    assert response.status_code == 403
+    assert "再提交一次" in response.content.decode()
+    assert not Comment.objects.exists()
+
+
 def test_post_comment_get_is_405(client):
     post = PostFactory()
     assert client.get(comment_url(post)).status_code == 405
