@@ -38,3 +38,47 @@ def test_a_failing_statement_raises_djangos_error_and_the_connection_goes_on():
     with pytest.raises(DataError, match="division by zero"):
         rawsql.query("SELECT 1 / CAST(%s AS integer)", [0])
     assert rawsql.query("SELECT CAST(%s AS integer)", [5]) == [("5",)]
+
+
+def prepared_names() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM pg_prepared_statements WHERE name LIKE 'spaces%%'")
+        return [name for (name,) in cursor.fetchall()]
+
+
+def test_a_statement_is_prepared_once_per_connection(postgres):
+    sql = "SELECT CAST(%s AS integer) * 2"
+    assert rawsql.query(sql, [4]) == [("8",)]
+    assert rawsql.query(sql, [5]) == [("10",)]
+    assert prepared_names() == [rawsql.statement_name(sql).decode()]
+
+
+def test_a_statement_the_server_forgot_is_prepared_again(postgres):
+    # As after DISCARD ALL, or a pooler handing over another server connection.
+    sql = "SELECT CAST(%s AS integer) + 3"
+    rawsql.query(sql, [1])
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    assert rawsql.query(sql, [2]) == [("5",)]
+    assert prepared_names() == [rawsql.statement_name(sql).decode()]
+
+
+def test_a_name_the_server_already_knows_is_used(postgres):
+    # A pooled server connection where another client prepared the same statement first.
+    sql = "SELECT CAST(%s AS integer) - 1"
+    name = rawsql.statement_name(sql).decode()
+    connection.ensure_connection()
+    connection.connection.pgconn.prepare(name.encode(), rawsql.numbered(sql))
+    assert rawsql.query(sql, [10]) == [("9",)]
+    assert prepared_names() == [name]
+
+
+def test_a_plan_a_schema_change_made_stale_is_prepared_again(postgres):
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMPORARY TABLE rawsql_stale (a integer)")
+        cursor.execute("INSERT INTO rawsql_stale VALUES (1)")
+    sql = "SELECT * FROM rawsql_stale WHERE a = CAST(%s AS integer)"
+    assert rawsql.query(sql, [1]) == [("1",)]
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE rawsql_stale ADD COLUMN b text DEFAULT 'new'")
+    assert rawsql.query(sql, [1]) == [("1", "new")]
