@@ -290,8 +290,9 @@ def postgresql_read_post(
     post_id: int, published: str, day: dt.date
 ) -> tuple[int | None, str | None, float | None]:
     """`spaces_read_post` on PostgreSQL: the new count, the content version's token and expiry."""
-    [row] = rawsql.query(READ_POST, [post_id, published, timezone.now(), day])
-    views, token, valid_until = row
+    [(views, token, valid_until)] = rawsql.query(
+        READ_POST, [post_id, published, timezone.now(), day]
+    )
     return (
         None if views is None else int(views),
         None if token is None else str(token),

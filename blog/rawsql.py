@@ -72,7 +72,9 @@ def run_prepared(
 ) -> pq.abc.PGresult:
     """The result of `sql` as a statement prepared on `connection`, preparing it when needed."""
     pgconn, name = connection.pgconn, statement_name(sql)
-    prepared = _prepared.setdefault(connection, set())
+    prepared = _prepared.get(connection)
+    if prepared is None:
+        prepared = _prepared[connection] = set()
     for _ in range(2):
         if name not in prepared:
             made = pgconn.prepare(name, numbered(sql))

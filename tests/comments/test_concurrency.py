@@ -51,8 +51,8 @@ class Visitor:
         assert response.status == 200
         cookie = response.getheader("Set-Cookie") or self.cookie
         self.cookie = re.search(r"csrftoken=[^;]+", cookie).group(0)
-        csrf, token = json.loads(response.text)["csrf"], json.loads(response.text)["token"]
-        self.forms[post_id] = (csrf, token)
+        tokens = json.loads(response.text)
+        self.forms[post_id] = (tokens["csrf"], tokens["token"])
 
     def comment(self, post_id: int, parent_id: int | None, body: str) -> int:
         csrf, token = self.forms[post_id]
