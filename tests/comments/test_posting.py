@@ -292,6 +292,14 @@ def test_post_comment_without_csrf_and_with_bad_fields_saves_nothing(overrides):
     assert not Comment.objects.exists()
 
 
+def test_post_comment_larger_than_the_upload_limit_is_400_and_writes_nothing(client, settings):
+    post = PostFactory()
+    body = "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
+    response = client.post(comment_url(post), form_data(post, body=body))
+    assert response.status_code == 400
+    assert not Comment.objects.exists()
+
+
 def test_post_comment_get_is_405(client):
     post = PostFactory()
     assert client.get(comment_url(post)).status_code == 405
