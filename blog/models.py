@@ -134,8 +134,18 @@ class Post(models.Model):
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("草稿")
+        PENDING = "pending", _("待审核")
         PUBLISHED = "published", _("已发布")
 
+    class Kind(models.TextChoices):
+        POST = "post", _("文章")
+        PAGE = "page", _("页面")
+
+    class Format(models.TextChoices):
+        MARKDOWN = "markdown", "Markdown"
+        HTML = "html", "HTML"
+
+    kind = models.CharField(_("类型"), max_length=4, choices=Kind.choices, default=Kind.POST)
     title = models.CharField(_("标题"), max_length=200)
     slug = models.SlugField(_("别名"), max_length=200, blank=True, default="", allow_unicode=True)
     authors = models.ManyToManyField(
@@ -149,7 +159,12 @@ class Post(models.Model):
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
-    body = models.TextField(_("正文（Markdown）"), blank=True, default="")
+    format = models.CharField(
+        _("格式"), max_length=8, choices=Format.choices, default=Format.MARKDOWN
+    )
+    body = models.TextField(_("正文"), blank=True, default="")
+    # A summary written by hand (an import's excerpt); empty means "cut at <!--more-->".
+    excerpt = models.TextField(_("摘要"), blank=True, default="")
     body_html = models.TextField(editable=False, blank=True, default="")
     excerpt_html = models.TextField(editable=False, blank=True, default="")
     toc = models.JSONField(editable=False, default=list, blank=True)
@@ -161,6 +176,10 @@ class Post(models.Model):
     )
     tags = models.ManyToManyField(Tag, related_name="posts", blank=True, verbose_name=_("标签"))
     comments_enabled = models.BooleanField(_("允许评论"), default=True)
+    # A page's place in the header navigation (pages only).
+    menu_order = models.PositiveIntegerField(_("导航顺序"), default=0)
+    # Data that came with an import and has no column of its own (Typecho's custom fields).
+    custom_fields = models.JSONField(_("自定义字段"), default=dict, blank=True)
     view_count = models.BigIntegerField(_("阅读数"), default=0)
     # Approved comments, kept by the comments app with F() updates so listings need no join.
     comment_count = models.PositiveIntegerField(_("评论数"), default=0, editable=False)
@@ -174,11 +193,17 @@ class Post(models.Model):
         permissions = [("change_any_post", _("Can change posts of any author"))]
         indexes = [
             models.Index(fields=["status", "-published_at"], name="post_status_published_idx"),
+            models.Index(fields=["kind", "menu_order"], name="post_kind_menu_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(view_count__gte=0), name="post_view_count_gte_0"),
             models.CheckConstraint(
-                condition=Q(status__in=["draft", "published"]), name="post_status_valid"
+                condition=Q(status__in=["draft", "pending", "published"]),
+                name="post_status_valid",
+            ),
+            models.CheckConstraint(condition=Q(kind__in=["post", "page"]), name="post_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(format__in=["markdown", "html"]), name="post_format_valid"
             ),
         ]
 
