@@ -1,5 +1,7 @@
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -8,21 +10,39 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from blog import roles
 from blog.counting import top_posts
 from blog.models import Author, Category, Post, PostAuthor, Tag
 from blog.services import sync_citations
 
 
 def can_change_any_post(request: HttpRequest) -> bool:
-    return request.user.is_superuser or request.user.has_perm("blog.change_any_post")
+    return roles.is_editor(request.user)
 
 
 @admin.register(Author)
 class AuthorAdmin(admin.ModelAdmin):
+    """Every writer's profile is listed (bylines pick from them); authors change only their own."""
+
     list_display = ["display_name", "slug", "user", "website"]
     search_fields = ["display_name", "slug", "user__username"]
     list_select_related = ["user"]
     prepopulated_fields = {"slug": ["display_name"]}
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def has_change_permission(self, request: HttpRequest, obj: Author | None = None) -> bool:
+        allowed = super().has_change_permission(request, obj)
+        if obj is None or not allowed or can_change_any_post(request):
+            return allowed
+        return obj.user_id == request.user.pk
+
+    def get_fields(self, request: HttpRequest, obj: Author | None = None) -> list[str]:
+        if can_change_any_post(request):
+            return super().get_fields(request, obj)
+        return ["display_name", "bio", "website"]
+
+    def get_prepopulated_fields(self, request: HttpRequest, obj: Author | None = None) -> dict:
+        return self.prepopulated_fields if can_change_any_post(request) else {}
 
 
 @admin.register(Category)
@@ -40,12 +60,37 @@ class TagAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
 
+class BylineFormSet(forms.BaseInlineFormSet):
+    """A writer who is not an editor stays in the byline of a post they save: else they would
+    lose the post the moment they saved it."""
+
+    keep_user_id: int | None = None
+
+    def clean(self) -> None:
+        super().clean()
+        if self.keep_user_id is None or any(self.errors):
+            return
+        kept = [
+            form.cleaned_data["author"]
+            for form in self.forms
+            if form.cleaned_data.get("author") and not form.cleaned_data.get("DELETE")
+        ]
+        if kept and all(author.user_id != self.keep_user_id for author in kept):
+            raise forms.ValidationError(_("您不能把自己从署名中移除。"))
+
+
 class PostAuthorInline(admin.TabularInline):
     model = PostAuthor
+    formset = BylineFormSet
     extra = 1
     autocomplete_fields = ["author"]
     verbose_name = _("作者")
     verbose_name_plural = _("作者（按署名顺序）")
+
+    def get_formset(self, request: HttpRequest, obj: Post | None = None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.keep_user_id = None if can_change_any_post(request) else request.user.pk
+        return formset
 
 
 class PublicationFilter(admin.SimpleListFilter):
@@ -53,13 +98,20 @@ class PublicationFilter(admin.SimpleListFilter):
     parameter_name = "state"
 
     def lookups(self, request, model_admin):
-        return [("draft", _("草稿")), ("scheduled", _("定时发布")), ("live", _("已公开"))]
+        return [
+            ("draft", _("草稿")),
+            ("pending", _("待审核")),
+            ("scheduled", _("定时发布")),
+            ("live", _("已公开")),
+        ]
 
     def queryset(self, request, queryset):
         now = timezone.now()
         match self.value():
             case "draft":
                 return queryset.filter(status=Post.Status.DRAFT)
+            case "pending":
+                return queryset.filter(status=Post.Status.PENDING)
             case "scheduled":
                 return queryset.filter(status=Post.Status.PUBLISHED, published_at__gt=now)
             case "live":
@@ -90,9 +142,17 @@ class PostAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         queryset = super().get_queryset(request).with_authors()
+        if not roles.can_manage_pages(request.user):
+            queryset = queryset.exclude(kind=Post.Kind.PAGE)
         if can_change_any_post(request):
             return queryset
         return queryset.filter(authors__user=request.user).distinct()
+
+    def formfield_for_choice_field(self, db_field, request: HttpRequest, **kwargs):
+        if db_field.name == "status":
+            allowed = roles.allowed_statuses(request.user)
+            kwargs["choices"] = [c for c in db_field.choices if c[0] in allowed]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
 
     @admin.display(description=_("作者"))
     def byline(self, post: Post) -> str:
@@ -100,21 +160,24 @@ class PostAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("状态"))
     def state(self, post: Post) -> str:
-        if post.status == Post.Status.DRAFT:
-            return _("草稿")
+        if post.status != Post.Status.PUBLISHED:
+            return post.get_status_display()
         return _("已公开") if post.is_public else _("定时发布")
 
     def has_change_permission(self, request: HttpRequest, obj: Post | None = None) -> bool:
         allowed = super().has_change_permission(request, obj)
-        if obj is None or not allowed or can_change_any_post(request):
+        if obj is None or not allowed:
             return allowed
-        return obj.authors.filter(user=request.user).exists()
+        return roles.can_edit_post(request.user, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Post | None = None) -> bool:
         allowed = super().has_delete_permission(request, obj)
-        if obj is None or not allowed or can_change_any_post(request):
+        if obj is None or not allowed:
             return allowed
-        return obj.authors.filter(user=request.user).exists()
+        return roles.can_edit_post(request.user, obj)
+
+    def has_publish_permission(self, request: HttpRequest) -> bool:
+        return roles.can_publish(request.user)
 
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
         super().save_related(request, form, formsets, change)
@@ -146,7 +209,7 @@ class PostAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/blog/post/top_posts.html", context)
 
-    @admin.action(description=_("立即发布所选文章"), permissions=["change"])
+    @admin.action(description=_("立即发布所选文章"), permissions=["publish"])
     def publish_now(self, request: HttpRequest, queryset: QuerySet) -> None:
         count = 0
         for post in queryset:

@@ -190,7 +190,11 @@ class Post(models.Model):
         ordering = ["-published_at", "-id"]
         verbose_name = _("文章")
         verbose_name_plural = _("文章")
-        permissions = [("change_any_post", _("Can change posts of any author"))]
+        permissions = [
+            ("change_any_post", _("Can change posts of any author")),
+            ("publish_post", _("Can publish posts")),
+            ("manage_pages", _("Can manage pages")),
+        ]
         indexes = [
             models.Index(fields=["status", "-published_at"], name="post_status_published_idx"),
             models.Index(fields=["kind", "menu_order"], name="post_kind_menu_idx"),

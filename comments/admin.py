@@ -11,10 +11,15 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from blog.discovery import content_changed
+from blog.models import Author
 from comments import services
 from comments.forms import AuthorReplyForm
 from comments.models import Comment
 from comments.moderation import Refused
+
+
+def can_moderate_any(user) -> bool:
+    return user.is_superuser or user.has_perm("comments.moderate_any_comment")
 
 
 class CommentAdminForm(forms.ModelForm):
@@ -79,6 +84,13 @@ class CommentAdmin(admin.ModelAdmin):
     class Media:
         js = ["js/math.js"]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        """Editors and moderators see every comment; authors the comments on their own posts."""
+        queryset = super().get_queryset(request)
+        if can_moderate_any(request.user):
+            return queryset
+        return queryset.filter(post__post_authors__author__user=request.user.pk)
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Comments come from readers, or from the "reply as the author" page.
         return False
@@ -96,7 +108,7 @@ class CommentAdmin(admin.ModelAdmin):
     @admin.display(description=_("回复"))
     def reply_link(self, comment: Comment) -> str:
         url = reverse("admin:comments_comment_reply", args=[comment.pk])
-        return format_html('<a href="{}">{}</a>', url, _("以作者身份回复"))
+        return format_html('<a href="{}">{}</a>', url, _("回复"))
 
     @admin.display(description=_("显示效果"))
     def rendered(self, comment: Comment) -> str:
@@ -161,12 +173,12 @@ class CommentAdmin(admin.ModelAdmin):
         return [reply, *super().get_urls()]
 
     def reply_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        """Reply to a comment in the name of the post's author."""
+        """Reply to a comment as oneself (see services.reply_as_author)."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
         comment = self.get_object(request, object_id)
         if comment is None:
             raise Http404
-        if not self.has_change_permission(request, comment):
-            raise PermissionDenied
         form = AuthorReplyForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
@@ -179,8 +191,11 @@ class CommentAdmin(admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "title": _("以作者身份回复"),
+            "title": _("回复评论"),
             "comment": comment,
+            "replier": services.replier_name(
+                request.user, Author.objects.filter(user=request.user.pk).first()
+            ),
             "form": form,
             "media": self.media + form.media,
         }

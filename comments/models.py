@@ -148,6 +148,7 @@ class Comment(MPTTModel):
         ordering = ["tree_id", "lft"]
         verbose_name = _("评论")
         verbose_name_plural = _("评论")
+        permissions = [("moderate_any_comment", _("Can moderate comments on any post"))]
         indexes = [
             models.Index(fields=["post", "level", "tree_id"], name="comment_post_roots_idx"),
             models.Index(fields=["status", "-created_at"], name="comment_status_created_idx"),

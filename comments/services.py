@@ -87,18 +87,13 @@ def reply_target(post: Post, parent_id: int | None) -> Comment | None:
 
 
 def reply_as_author(parent: Comment, body: str, request: HttpRequest) -> Comment:
-    """A reply from the admin in the name of the post's author: approved at once.
+    """A reply from the admin, made as the person replying: approved at once.
 
-    The writer replies as themselves when they are one of the post's authors, else as its first
-    author. Replying to a pending comment approves it; past the deepest level the reply goes
-    under the nearest ancestor that takes replies and quotes the comment."""
-    authors = list(
-        Author.objects.filter(post_links__post=parent.post_id)
-        .select_related("user")
-        .order_by("post_links__order", "post_links__id")
-    )
-    author = next((a for a in authors if a.user_id == request.user.pk), None)
-    author = author or (authors[0] if authors else None)
+    It carries their own name and user, so it wears the author badge only when they are one of
+    the post's authors. Replying to a pending comment approves it; past the deepest level the
+    reply goes under the nearest ancestor that takes replies and quotes the comment."""
+    user = request.user
+    profile = Author.objects.filter(user=user.pk).first()
     with tree_lock():
         parent = Comment.objects.get(pk=parent.pk)
         if parent.status == Comment.Status.PENDING:
@@ -114,10 +109,10 @@ def reply_as_author(parent: Comment, body: str, request: HttpRequest) -> Comment
         reply = Comment(
             post_id=parent.post_id,
             parent=target,
-            author_name=author.display_name if author else request.user.get_username(),
-            author_email=(author.user.email if author else request.user.email) or "",
-            author_url=author.website if author else "",
-            user=author.user if author else request.user,
+            author_name=replier_name(user, profile),
+            author_email=user.email or "",
+            author_url=profile.website if profile else "",
+            user=user,
             body=body,
             status=Comment.Status.APPROVED,
         )
@@ -125,6 +120,13 @@ def reply_as_author(parent: Comment, body: str, request: HttpRequest) -> Comment
         _add_to_counts(Counter({reply.post_id: 1}))
         _after_commit(request, new=reply, approved=[reply.pk])
     return reply
+
+
+def replier_name(user, profile: Author | None) -> str:
+    """The name a reply from the admin is signed with: the writer's profile, else their account."""
+    if profile is not None:
+        return profile.display_name
+    return (user.get_full_name() or user.get_username())[:64]
 
 
 def set_status(ids: Iterable[int], status: str, request: HttpRequest | None = None) -> int:

@@ -89,20 +89,34 @@ def test_move_comment_refuses_other_post_cycles_and_depth(settings):
     assert Comment.objects.get(pk=a2.pk).parent_id == b1.pk
 
 
-def test_reply_as_author_is_approved_in_authors_name():
+def test_reply_as_author_is_approved_in_the_repliers_own_name():
     author = AuthorFactory(display_name="苏剑林")
     post = PostFactory(authors=[author])
     question = CommentFactory(post=post, status=Comment.Status.PENDING)
     request = RequestFactory().post("/")
-    request.user = UserFactory(is_staff=True)
+    request.user = UserFactory(is_staff=True, username="mod", first_name="版主")
     reply = services.reply_as_author(question, "答：见式 $(3)$", request)
     question.refresh_from_db()
     assert question.status == Comment.Status.APPROVED
     assert reply.parent == question
-    assert reply.author_name == "苏剑林"
-    assert reply.user == author.user
+    assert reply.author_name == "版主"
+    assert reply.user == request.user
+    assert reply.author_email == "mod@example.com"
     assert reply.status == Comment.Status.APPROVED
     assert count_of(post) == 2
+
+
+def test_reply_as_author_signs_with_the_repliers_profile():
+    mine = AuthorFactory(display_name="合著者", website="https://example.org/me")
+    post = PostFactory(authors=[AuthorFactory(display_name="第一作者"), mine])
+    request = RequestFactory().post("/")
+    request.user = mine.user
+    reply = services.reply_as_author(CommentFactory(post=post), "好问题", request)
+    assert (reply.author_name, reply.user, reply.author_url) == (
+        "合著者",
+        mine.user,
+        "https://example.org/me",
+    )
 
 
 def test_reply_as_author_past_max_depth_quotes(settings):
