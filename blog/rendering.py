@@ -460,3 +460,97 @@ def plain_text(html: str) -> str:
     parser.feed(html)
     parser.close()
     return " ".join("".join(parser.parts).split())
+
+
+# --- Shortening text with math -------------------------------------------------------------------
+
+# A formula in plain text (as plain_text() keeps it): display math, environments, then inline math.
+# `$…$` follows arithmatex's rule (no space just inside the dollars), so prices stay text. Bounded,
+# so an opener without its closer costs a bounded scan.
+_MAX_FORMULA = 4000
+_FORMULA_RE = re.compile(
+    rf"\$\$(?P<dd>(?:\\.|[^\\$]|\$(?!\$)){{1,{_MAX_FORMULA}}}?)\$\$"
+    rf"|\\\[(?P<sq>[\s\S]{{1,{_MAX_FORMULA}}}?)\\\]"
+    rf"|\\begin\{{(?P<env>[a-zA-Z]+\*?)\}}[\s\S]{{0,{_MAX_FORMULA}}}?\\end\{{(?P=env)\}}"
+    rf"|\\\((?P<rd>[\s\S]{{1,{_MAX_FORMULA}}}?)\\\)"
+    rf"|(?<![\\$])\$(?P<d>(?!\s)(?:\\.|[^\\$]){{1,{_MAX_FORMULA}}}?(?<!\s))\$"
+)
+
+
+class Piece(NamedTuple):
+    text: str
+    math: bool
+
+
+@dataclass(frozen=True)
+class Shortened:
+    """A stretch of plain text cut only between formulas: text and whole formulas, in order."""
+
+    pieces: list[Piece]
+    cut_before: bool
+    cut_after: bool
+
+    @property
+    def has_math(self) -> bool:
+        return any(piece.math for piece in self.pieces)
+
+    @property
+    def text(self) -> str:
+        """As plain text, TeX source and all (titles, meta descriptions, feeds' plain fields)."""
+        body = "".join(piece.text for piece in self.pieces)
+        return f"{'…' if self.cut_before else ''}{body}{'…' if self.cut_after else ''}"
+
+    def html(
+        self,
+        text_html: Callable[[str], str] | None = None,
+        marked: Callable[[str], bool] | None = None,
+    ) -> str:
+        """Escaped text and formulas MathJax typesets (`<span class="arithmatex">`); `text_html`
+        escapes (and may highlight) a text piece, and `marked` formulas go in a <mark>."""
+        parts = ["…" if self.cut_before else ""]
+        for piece in self.pieces:
+            if not piece.math:
+                parts.append(text_html(piece.text) if text_html else html.escape(piece.text))
+                continue
+            tex = html.escape(_inline(piece.text), quote=False)
+            math = f'<span class="arithmatex">{tex}</span>'
+            parts.append(f"<mark>{math}</mark>" if marked and marked(piece.text) else math)
+        parts.append("…" if self.cut_after else "")
+        return "".join(parts)
+
+
+def _inline(tex: str) -> str:
+    """Display math as inline math, which fits a line of a list; environments stay as they are."""
+    match = _FORMULA_RE.fullmatch(tex)
+    inner = match and (match["dd"] or match["sq"] or match["rd"] or match["d"])
+    return f"\\({inner}\\)" if inner else tex
+
+
+def shorten(text: str, length: int, start: int = 0) -> Shortened:
+    """About `length` characters of `text` from `start`, never cutting inside a formula: a cut
+    that would fall in one moves before it (or after it, when it is all there is to show)."""
+    start = max(0, min(start, len(text)))
+    end = start + length
+    formulas = []
+    for match in _FORMULA_RE.finditer(text):
+        if match.start() >= end:
+            break
+        if match.end() <= start:
+            continue
+        if match.start() < start:  # the window starts inside this formula: show it whole
+            start = match.start()
+        if match.end() > end:
+            end = match.end() if match.start() == start else match.start()
+        formulas.append((match.start(), match.end()))
+    end = min(end, len(text))
+    pieces, shown = [], start
+    for formula_start, formula_end in formulas:
+        if formula_start >= end:
+            break
+        if formula_start > shown:
+            pieces.append(Piece(text[shown:formula_start], False))
+        pieces.append(Piece(text[formula_start:formula_end], True))
+        shown = formula_end
+    if shown < end:
+        pieces.append(Piece(text[shown:end], False))
+    return Shortened(pieces, cut_before=start > 0, cut_after=end < len(text))

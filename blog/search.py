@@ -33,8 +33,9 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Case, FloatField, Q, QuerySet, TextField, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Greatest
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+
+from blog.rendering import shorten
 
 MAX_QUERY_LENGTH = 100
 MAX_TERMS = 16
@@ -193,17 +194,18 @@ def highlight(text: str, terms: list[str]) -> SafeString:
 
 
 def snippet(text: str, terms: list[str], headline: str = "") -> SafeString:
-    """A stretch of `text` around its first term, highlighted; else the headline, else its start."""
+    """A stretch of `text` around its first term, highlighted; else around the words PostgreSQL's
+    headline marks, else its start. Formulas are never cut: they show whole, for MathJax."""
     lowered = text.lower()
     positions = [p for p in (lowered.find(term) for term in terms) if p >= 0]
     if not positions and headline:
-        marked = escape(headline).replace(_HEADLINE_START, "<mark>")
-        return mark_safe(marked.replace(_HEADLINE_STOP, "</mark>"))
+        marked = re.findall(f"{_HEADLINE_START}(.*?){_HEADLINE_STOP}", headline)
+        terms = [word.lower() for word in marked if word]
+        positions = [p for p in (lowered.find(term) for term in terms) if p >= 0]
     start = max(0, min(positions, default=0) - SNIPPET_LENGTH // 4)
-    window = text[start : start + SNIPPET_LENGTH]
-    before = "…" if start else ""
-    after = "…" if start + SNIPPET_LENGTH < len(text) else ""
-    return mark_safe(before + highlight(window, terms) + after)
+    shortened = shorten(text, SNIPPET_LENGTH, start)
+    marked_math = lambda tex: any(term in tex.lower() for term in terms)  # noqa: E731
+    return mark_safe(shortened.html(lambda piece: highlight(piece, terms), marked_math))
 
 
 # --- Indexes -------------------------------------------------------------------------------------

@@ -97,7 +97,8 @@ class CommentAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("评论"))
     def short_text(self, comment: Comment) -> str:
-        return comment.excerpt(60)
+        # Escaped text and whole formulas, which the Media's math.js typesets.
+        return mark_safe(f"<span data-math-scope>{comment.shortened(60).html()}</span>")
 
     @admin.display(description=_("文章"), ordering="post__title")
     def on_post(self, comment: Comment) -> str:

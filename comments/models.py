@@ -11,7 +11,7 @@ from mptt.models import MPTTModel, TreeForeignKey
 from mptt.querysets import TreeQuerySet
 
 from blog.models import Post
-from blog.rendering import Profile, plain_text, render_markdown
+from blog.rendering import Profile, Shortened, plain_text, render_markdown, shorten
 
 BODY_MAX_LENGTH = 20_000
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
@@ -194,10 +194,13 @@ class Comment(MPTTModel):
     def quote_markup(self) -> str:
         return quote_markup(self.pk, self.author_name)
 
+    def shortened(self, length: int) -> Shortened:
+        """About `length` characters of the body's text, cut between formulas."""
+        return shorten(plain_text(self.body_html), length)
+
     def excerpt(self, length: int) -> str:
-        """Plain text of the body, cut to `length` characters plus `...` when longer."""
-        text = plain_text(self.body_html)
-        return text if len(text) <= length else text[:length] + "..."
+        """Plain text of the body (TeX as source), shortened, with `…` where it was cut."""
+        return self.shortened(length).text
 
 
 # A writer sees their comment held as spam as "awaiting moderation" too, so spammers learn nothing.

@@ -13,7 +13,8 @@ EXCERPT_LENGTH = 47
 
 
 def recent_comments() -> list[dict]:
-    """`name`, `excerpt` and `url` of the newest approved comments: one query on a cache miss."""
+    """`name`, `excerpt` (HTML, formulas whole for MathJax) and `url` of the newest approved
+    comments: one query on a cache miss."""
     return cached("recent-comments", _newest)
 
 
@@ -21,7 +22,7 @@ def _newest() -> list[dict]:
     return [
         {
             "name": comment.author_name,
-            "excerpt": comment.excerpt(EXCERPT_LENGTH),
+            "excerpt": comment.shortened(EXCERPT_LENGTH).html(),
             "url": comment.get_absolute_url(),
         }
         for comment in Comment.objects.for_sidebar()[:SIZE]

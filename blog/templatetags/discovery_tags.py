@@ -52,6 +52,12 @@ def plain_text(html: str) -> str:
     return rendering.plain_text(html)
 
 
+@register.filter
+def shortened_text(text: str, length: int) -> str:
+    """Plain text shortened for a plain-text place (a meta description): TeX kept whole."""
+    return rendering.shorten(text, length).text
+
+
 @register.simple_tag
 def table_of_contents(entries: list) -> SafeString:
     """`post.toc` ([level, anchor, text], …) as nested lists; a skipped level nests only once."""

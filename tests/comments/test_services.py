@@ -161,12 +161,12 @@ def test_sidebar_lists_ten_newest_approved_with_excerpts(client):
     assert len(entries) == 10
     assert entries[0] == {
         "name": "王五",
-        "excerpt": "长" * 47 + "...",
+        "excerpt": "长" * 47 + "…",
         "url": f"/comments/{newest.pk}",
     }
     assert entries[1]["excerpt"] == "短评"
     html = client.get("/").content.decode()
-    assert f'<a href="/comments/{newest.pk}"><span class="name">王五</span>: {"长" * 47}...' in html
+    assert f'<a href="/comments/{newest.pk}"><span class="name">王五</span>: {"长" * 47}…' in html
     assert "待审" not in html
     assert "草稿下的评论" not in html
 
