@@ -54,8 +54,9 @@ def plain_text(html: str) -> str:
 
 @register.filter
 def shortened_text(text: str, length: int) -> str:
-    """Plain text shortened for a plain-text place (a meta description): TeX kept whole."""
-    return rendering.shorten(text, length).text
+    """At most `length` characters, `…` included, for a plain-text place (a meta description),
+    cut like truncatechars but never inside a formula."""
+    return text if len(text) <= length else rendering.shorten(text, length - 1).text
 
 
 @register.simple_tag
