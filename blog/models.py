@@ -7,7 +7,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from blog import search
-from blog.rendering import plain_text, render_markdown
+from blog.rendering import plain_text, render_markdown, site_image_sources
 
 
 def unicode_slug(value: str, fallback: str) -> str:
@@ -223,7 +223,7 @@ class Post(models.Model):
 
     def render(self) -> None:
         """Fill the stored HTML from the Markdown source."""
-        rendered = render_markdown(self.body)
+        rendered = render_markdown(self.body, image_sources=site_image_sources())
         self.body_html = rendered.html
         self.excerpt_html = rendered.excerpt_html
         self.toc = [list(entry) for entry in rendered.toc]

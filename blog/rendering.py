@@ -4,7 +4,7 @@ import html
 import re
 import threading
 import xml.etree.ElementTree as etree
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import partial
@@ -14,6 +14,8 @@ from typing import NamedTuple
 from bleach.css_sanitizer import CSSSanitizer
 from bleach.html5lib_shim import Filter, getTreeWalker
 from bleach.sanitizer import Cleaner
+from django.conf import settings
+from django.utils.module_loading import import_string
 from markdown import Markdown
 from markdown.blockprocessors import BlockProcessor
 from markdown.extensions import Extension
@@ -41,6 +43,21 @@ class TocEntry(NamedTuple):
     level: int
     anchor: str
     text: str
+
+
+@dataclass(frozen=True)
+class ImageSources:
+    """The copies of an image an article may show instead of the file its Markdown names."""
+
+    src: str
+    srcset: str
+    sizes: str
+    width: int
+    height: int
+
+
+# Given the `src` of every image of a post, the sources of those it knows (one lookup per post).
+ImageSourcesLookup = Callable[[Collection[str]], Mapping[str, ImageSources]]
 
 
 @dataclass(frozen=True)
@@ -163,7 +180,8 @@ class _MathTextProcessor(Treeprocessor):
 
 
 class _FigureProcessor(Treeprocessor):
-    """Turn a paragraph holding only an image into a linked figure captioned with its alt text."""
+    """Turn a paragraph holding only an image into a linked figure, captioned with the image's
+    title (`![alt](src "caption")`) or else its alt text."""
 
     def run(self, root: etree.Element) -> None:
         for p in list(root.iter("p")):
@@ -175,14 +193,38 @@ class _FigureProcessor(Treeprocessor):
                 or (img.tail or "").strip()
             ):
                 continue
-            src, alt = img.get("src", ""), img.get("alt", "")
+            src, caption = img.get("src", ""), img.attrib.pop("title", "") or img.get("alt", "")
             p.remove(img)
             p.tag, p.text = "figure", None
             img.tail = None
             link = etree.SubElement(p, "a", {"href": src})
             link.append(img)
-            if alt:
-                etree.SubElement(p, "figcaption").text = AtomicString(alt)
+            if caption:
+                etree.SubElement(p, "figcaption").text = AtomicString(caption)
+
+
+class _ImageSourcesProcessor(Treeprocessor):
+    """Give images the smaller copies the lookup knows of, and their size against layout shifts."""
+
+    def __init__(self, md: Markdown, lookup: ImageSourcesLookup) -> None:
+        super().__init__(md)
+        self.lookup = lookup
+
+    def run(self, root: etree.Element) -> None:
+        images = [img for img in root.iter("img") if img.get("src")]
+        if not images:
+            return
+        sources = self.lookup({img.get("src") for img in images})
+        for img in images:
+            if found := sources.get(img.get("src")):
+                img.set("src", found.src)
+                if found.srcset:
+                    img.set("srcset", found.srcset)
+                    img.set("sizes", found.sizes)
+                img.set("width", str(found.width))
+                img.set("height", str(found.height))
+                img.set("loading", "lazy")
+                img.set("decoding", "async")
 
 
 class _ImageToLinkProcessor(Treeprocessor):
@@ -217,10 +259,13 @@ class _ExcerptProcessor(Treeprocessor):
 
 
 class _SpacesExtension(Extension):
-    def __init__(self, profile: Profile, excerpt_length: int) -> None:
+    def __init__(
+        self, profile: Profile, excerpt_length: int, image_sources: ImageSourcesLookup | None
+    ) -> None:
         super().__init__()
         self.profile = profile
         self.excerpt_length = excerpt_length
+        self.image_sources = image_sources
 
     def extendMarkdown(self, md: Markdown) -> None:
         md.spaces_has_math = False
@@ -245,6 +290,9 @@ class _SpacesExtension(Extension):
         md.treeprocessors.register(_ExcerptProcessor(md), "excerpt", 4)
         if self.profile is Profile.POST:
             md.treeprocessors.register(_FigureProcessor(md), "figure", 18)
+            if self.image_sources is not None:
+                sources = _ImageSourcesProcessor(md, self.image_sources)
+                md.treeprocessors.register(sources, "image-sources", 17)
             return
         # Comments: raw HTML is shown as text, and `#1楼` is not a heading.
         md.preprocessors.deregister("html_block")
@@ -255,13 +303,15 @@ class _SpacesExtension(Extension):
         md.treeprocessors.register(_ImageToLinkProcessor(md), "image-to-link", 18)
 
 
-def _markdown(profile: Profile, excerpt_length: int) -> Markdown:
+def _markdown(
+    profile: Profile, excerpt_length: int, image_sources: ImageSourcesLookup | None
+) -> Markdown:
     extensions = [
         "tables",
         "pymdownx.superfences",
         "pymdownx.highlight",
         "pymdownx.arithmatex",
-        _SpacesExtension(profile, excerpt_length),
+        _SpacesExtension(profile, excerpt_length, image_sources),
     ]
     if profile is Profile.POST:
         # Footnote and heading ids would collide between the many comments on one page.
@@ -290,10 +340,16 @@ def _toc_entries(tokens: list[dict]) -> Iterator[TocEntry]:
 
 
 def render_markdown(
-    source: str, profile: Profile = Profile.POST, *, excerpt_length: int = 300
+    source: str,
+    profile: Profile = Profile.POST,
+    *,
+    excerpt_length: int = 300,
+    image_sources: ImageSourcesLookup | None = None,
 ) -> Rendered:
-    """Render Markdown with TeX to sanitised body and excerpt HTML."""
-    md = _markdown(profile, excerpt_length)
+    """Render Markdown with TeX to sanitised body and excerpt HTML.
+
+    `image_sources` (posts only) tells which images have smaller copies for `srcset`."""
+    md = _markdown(profile, excerpt_length, image_sources)
     source = source.replace("\x00", "\ufffd")
     try:
         body = md.convert(source)
@@ -311,6 +367,12 @@ def render_markdown(
         toc=toc,
         has_math=has_math,
     )
+
+
+def site_image_sources() -> ImageSourcesLookup | None:
+    """The project's lookup of uploaded images (settings.SPACES_IMAGE_SOURCES), if it has one."""
+    path = getattr(settings, "SPACES_IMAGE_SOURCES", "")
+    return import_string(path) if path else None
 
 
 # --- Sanitising ----------------------------------------------------------------------------------
@@ -333,7 +395,7 @@ _COMMON_ATTRIBUTES = {
 }
 _POST_ATTRIBUTES = _COMMON_ATTRIBUTES | {
     "*": ["class", "id", "title", "style"],
-    "img": ["src", "alt", "title", "width", "height", "loading"],
+    "img": ["src", "srcset", "sizes", "alt", "title", "width", "height", "loading", "decoding"],
 }
 _CSS_PROPERTIES = frozenset(
     {"color", "background-color", "font-size", "font-weight", "font-style", "font-family"}

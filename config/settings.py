@@ -1,5 +1,6 @@
 """Spaces settings: everything that differs between machines comes from the environment."""
 
+import json
 import os
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -68,6 +69,18 @@ SPACES_COMMENT_HOURLY_LIMIT = int(os.environ.get("SPACES_COMMENT_HOURLY_LIMIT", 
 SPACES_COMMENT_BLOCKLIST = env_list("SPACES_COMMENT_BLOCKLIST")
 # How many reverse proxies in front of the app append to X-Forwarded-For (0: use REMOTE_ADDR).
 SPACES_PROXY_COUNT = int(os.environ.get("SPACES_PROXY_COUNT", "0"))
+# The media library: largest file accepted, and most pixels an image may decode to (a 48 MP
+# phone photo fits; more is refused as a possible decompression bomb).
+SPACES_UPLOAD_MAX_BYTES = int(os.environ.get("SPACES_UPLOAD_MAX_BYTES", str(20 * 1024 * 1024)))
+SPACES_UPLOAD_MAX_PIXELS = int(os.environ.get("SPACES_UPLOAD_MAX_PIXELS", "50000000"))
+# Where uploads are stored (a Django storage class; e.g. storages.backends.s3.S3Storage from
+# django-storages for several app servers), its options as JSON, and the URL they are served at.
+MEDIA_STORAGE_BACKEND = os.environ.get(
+    "DJANGO_MEDIA_STORAGE", "django.core.files.storage.FileSystemStorage"
+)
+MEDIA_STORAGE_OPTIONS = json.loads(os.environ.get("DJANGO_MEDIA_STORAGE_OPTIONS", "{}"))
+MEDIA_URL = os.environ.get("DJANGO_MEDIA_URL", "/media/")
+MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", str(BASE_DIR / "media")))
 # Optional Akismet spam check; unset means no request ever leaves the site for it.
 AKISMET_API_KEY = os.environ.get("AKISMET_API_KEY", "")
 # -----------------------------------------------------------------------------------------------
@@ -96,6 +109,7 @@ INSTALLED_APPS = [
     "mptt",
     "blog",
     "comments",
+    "uploads",
 ]
 if DATABASE_URL.startswith(("postgres://", "postgresql://")):
     INSTALLED_APPS.append("django.contrib.postgres")
@@ -207,16 +221,17 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-MEDIA_URL = "media/"
-MEDIA_ROOT = BASE_DIR / "media"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": MEDIA_STORAGE_BACKEND, "OPTIONS": MEDIA_STORAGE_OPTIONS},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+
+# Uploaded images in articles get `srcset` from their resized copies.
+SPACES_IMAGE_SOURCES = "uploads.sources.image_sources"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024

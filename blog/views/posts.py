@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, ListView
 
 from blog.models import Author, Category, Post, Tag
-from blog.rendering import Profile, render_markdown
+from blog.rendering import Profile, render_markdown, site_image_sources
 from blog.site import listing_title
 
 PREVIEW_LIMITS = {Profile.POST: 1_000_000, Profile.COMMENT: 20_000}
@@ -146,4 +146,5 @@ def preview(request: HttpRequest) -> HttpResponse:
     body = request.POST.get("body", "")
     if len(body) > PREVIEW_LIMITS[profile]:
         return HttpResponseBadRequest("Too long to preview.")
-    return HttpResponse(render_markdown(body, profile).html)
+    sources = site_image_sources() if profile is Profile.POST else None
+    return HttpResponse(render_markdown(body, profile, image_sources=sources).html)
