@@ -59,7 +59,7 @@ def test_parse_args_takes_scenarios_by_number_or_name():
 
 def test_parse_args_rejects_unknown_scenario():
     with pytest.raises(SystemExit):
-        benchmark.parse_args(["--scenarios", "5"])
+        benchmark.parse_args(["--scenarios", "6"])
 
 
 def test_parse_args_takes_postgresql_with_redis_and_refuses_other_databases():
@@ -112,3 +112,48 @@ def test_seed_is_found_by_the_searches_the_benchmark_measures(client, query):
     response = client.get(f"/search/{query}/")
     assert response.status_code == 200
     assert "/archives/" in response.content.decode()
+
+
+def test_site_day_mix_has_its_shares_of_crawlers_commenters_and_popular_pages():
+    ids = list(range(1, 2001))
+    mix, popular = benchmark.site_day_mix(ids, "spaces_commenter=x")
+    kinds = [kind for _path, kind in mix.requests]
+    assert len(mix) == benchmark.SITE_DAY_REQUESTS
+    assert kinds.count("crawler") / len(mix) == pytest.approx(0.30, abs=0.02)
+    assert kinds.count("commenter") / len(mix) == pytest.approx(0.10, abs=0.02)
+    readers = [path for path, kind in mix.requests if kind != "crawler"]
+    # Zipf: the home page (rank 1) is read about twice as often as the most popular post.
+    top = readers.count(f"/archives/{popular[0]}")
+    assert readers.count("/") == pytest.approx(2 * top, rel=0.25)
+    crawled = {path for path, kind in mix.requests if kind == "crawler"}
+    assert len(crawled) > 1500  # uniform over the 2,000 posts
+    assert mix.headers["commenter"] == {"Cookie": "spaces_commenter=x"}
+    assert "Googlebot" in mix.headers["crawler"]["User-Agent"]
+
+
+def test_mix_script_lists_every_request_with_its_kind():
+    mix = benchmark.Mix(
+        (("/", "reader"), ("/archives/7", "crawler")), {"reader": {}, "crawler": {}}
+    )
+    script = benchmark.mix_script(mix)
+    assert '{"/", "reader"}, {"/archives/7", "crawler"}' in script
+    assert 'io.write(string.format("PAGE-CACHE hit=%d miss=%d other=%d' in script
+
+
+@pytest.mark.django_db
+def test_commenter_cookie_is_accepted_by_the_site(client):
+    site = benchmark.seed(posts=4)
+    client.cookies.load(benchmark.commenter_cookie())  # as a browser's Cookie header
+    html = client.get(f"/archives/{site['article']}").content.decode()
+    assert 'value="常客"' in html  # the form is filled in from the cookie
+
+
+@pytest.mark.django_db(transaction=True)
+def test_writer_approves_comments_and_edits_posts():
+    from comments.models import Comment
+
+    site = benchmark.seed(posts=4, ids=True)
+    written = benchmark.write_continuously(site["ids"], 0, 0, limit=3)
+    assert written == {"comments": 3, "edits": 3} == benchmark.writes_so_far()
+    assert Comment.objects.approved().count() == 3
+    assert sum(Post.objects.values_list("comment_count", flat=True)) == 3
