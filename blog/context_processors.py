@@ -6,12 +6,12 @@ from blog.models import Category
 
 
 def navigation() -> list[dict]:
-    """Name and URL of every category, cached per content version."""
+    """Name and URL of every category with a published post, cached per content version."""
     return cached(
         "navigation",
         lambda: [
             {"name": category.name, "url": category.get_absolute_url()}
-            for category in Category.objects.only("name", "slug")
+            for category in Category.objects.in_use().only("name", "slug")
         ],
     )
 

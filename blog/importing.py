@@ -6,13 +6,22 @@ from pathlib import Path
 
 import yaml
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from blog.models import Author, Category, Post, PostAuthor, Tag, unicode_slug
+from blog.models import (
+    Author,
+    Category,
+    Post,
+    PostAuthor,
+    Tag,
+    unicode_slug,
+    validate_publish_time,
+)
 from blog.services import sync_citations
 
 MAX_POST_ID = 2**63 - 1
@@ -98,6 +107,10 @@ def as_datetime(value: object) -> dt.datetime:
         raise ImportFileError("'date' is missing or not a date")
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
+    try:
+        validate_publish_time(moment)
+    except ValidationError as error:
+        raise ImportFileError(f"'date': {' '.join(error.messages)}") from None
     return moment
 
 

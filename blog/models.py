@@ -1,6 +1,9 @@
+from datetime import UTC, datetime
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Prefetch, Q
+from django.db.models import Exists, F, OuterRef, Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -8,6 +11,28 @@ from django.utils.translation import gettext_lazy as _
 
 from blog import search
 from blog.rendering import plain_text, render_markdown, site_image_sources
+
+# Publish times outside these years (in the site's time zone) are refused: year 1 or 9999 cannot
+# even be shown in another time zone, and no real post was or will be published then.
+PUBLISH_YEARS = (1900, 9000)
+# The database's bounds, in UTC and a day wider than the years, so any site time zone fits.
+PUBLISH_FLOOR = datetime(PUBLISH_YEARS[0] - 1, 12, 30, tzinfo=UTC)
+PUBLISH_CEILING = datetime(PUBLISH_YEARS[1] + 1, 1, 2, tzinfo=UTC)
+
+
+def validate_publish_time(value: datetime) -> None:
+    """Refuse a publish time outside PUBLISH_YEARS in the site's time zone."""
+    try:
+        year = timezone.localtime(value).year if timezone.is_aware(value) else value.year
+    except OverflowError:
+        year = value.year
+    first, last = PUBLISH_YEARS
+    if not first <= year <= last:
+        raise ValidationError(
+            _("发布时间须在 %(first)d 年到 %(last)d 年之间（现为 %(year)d 年）。"),
+            code="publish_time_out_of_range",
+            params={"first": first, "last": last, "year": year},
+        )
 
 
 def unicode_slug(value: str, fallback: str) -> str:
@@ -42,11 +67,19 @@ class Author(models.Model):
         return reverse("blog:author_detail", kwargs={"slug": self.slug})
 
 
+class CategoryQuerySet(models.QuerySet):
+    def in_use(self) -> "CategoryQuerySet":
+        """Categories with a published post: the others' pages are 404s, so nothing links them."""
+        return self.filter(Exists(Post.objects.published().filter(categories=OuterRef("pk"))))
+
+
 class Category(models.Model):
     name = models.CharField(_("名称"), max_length=100, unique=True)
     slug = models.SlugField(_("别名"), max_length=100, unique=True, allow_unicode=True)
     description = models.TextField(_("描述"), blank=True, default="")
     order = models.PositiveIntegerField(_("排序"), default=0)
+
+    objects = CategoryQuerySet.as_manager()
 
     class Meta:
         ordering = ["order", "name"]
@@ -155,7 +188,10 @@ class Post(models.Model):
         _("状态"), max_length=10, choices=Status.choices, default=Status.DRAFT
     )
     published_at = models.DateTimeField(
-        _("发布时间"), default=timezone.now, help_text=_("将来的时间表示定时发布。")
+        _("发布时间"),
+        default=timezone.now,
+        validators=[validate_publish_time],
+        help_text=_("将来的时间表示定时发布。"),
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
@@ -208,6 +244,10 @@ class Post(models.Model):
             models.CheckConstraint(condition=Q(kind__in=["post", "page"]), name="post_kind_valid"),
             models.CheckConstraint(
                 condition=Q(format__in=["markdown", "html"]), name="post_format_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(published_at__gte=PUBLISH_FLOOR, published_at__lte=PUBLISH_CEILING),
+                name="post_published_at_sane",
             ),
         ]
 

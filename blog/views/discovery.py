@@ -97,6 +97,8 @@ class ArchiveView(TemplateView):
     def get_context_data(self, **kwargs) -> dict:
         tag = None
         if name := self.request.GET.get("tag"):
+            if "\x00" in name:  # no tag has one, and PostgreSQL refuses to look for it
+                raise Http404("No tag has this name.")
             tag = get_object_or_404(Tag, name=name)
         count, tree = archive_tree(tag)
         if tag and not count:
