@@ -20,7 +20,7 @@ def clamp_publish_times(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('blog', '0007_post_kind_format_pending'),
+        ('blog', '0008_roles_complete'),
     ]
 
     operations = [
