@@ -1,13 +1,11 @@
 """Requests refused before any view or database sees them: a NUL byte in the URL's path (404)
-and a form body that cannot be parsed (400)."""
+and a multipart body whose headers say it cannot be parsed (400)."""
 
+import io
 from collections.abc import Callable
 
 from django.http import Http404, HttpRequest, HttpResponse
-
-# Bodies Django parses into request.POST; parsing them here turns a malformed one into a 400 at
-# any URL, before a view, a 404 page or a middleware can stumble on it.
-FORM_TYPES = {"multipart/form-data", "application/x-www-form-urlencoded"}
+from django.http.multipartparser import MultiPartParser
 
 
 class RefuseMalformedRequests:
@@ -19,8 +17,11 @@ class RefuseMalformedRequests:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.method == "POST" and request.content_type in FORM_TYPES:
-            request.POST  # noqa: B018 (a malformed body raises MultiPartParserError: a 400)
+        if request.method == "POST" and request.content_type == "multipart/form-data":
+            # Checks the boundary and length without reading the body (views may still choose
+            # upload handlers or refuse a size first); raises MultiPartParserError: a 400.
+            # A malformed body itself is a 400 wherever a view reads it (Django's own answer).
+            MultiPartParser(request.META, io.BytesIO(), [], request.encoding)
         if "\x00" in request.path:
             raise Http404("No URL of this site contains a NUL byte.")
         return self.get_response(request)
