@@ -593,12 +593,13 @@ class Pair:
 
     @property
     def share(self) -> float:
-        return self.page.rps / self.hello.rps
+        # A round in which nothing answered (a machine too busy to run wrk) measures nothing.
+        return self.page.rps / self.hello.rps if self.hello.rps else float("nan")
 
     @property
     def cpu_share(self) -> float:
         """The share judged by the server's CPU time per request, steadier on a busy machine."""
-        return self.hello.cpu_ms / self.page.cpu_ms
+        return self.hello.cpu_ms / self.page.cpu_ms if self.page.cpu_ms else float("nan")
 
 
 @dataclass
@@ -731,7 +732,7 @@ def scenario_comments(bench: Bench, database: Database) -> list[Row]:
 
 def slowdown_row(page: str, sixty: Pair, thousand: Pair) -> Row:
     """The 1,000-comment article's time against the 60-comment one's: at most 4 times."""
-    slowdown = sixty.page.rps / thousand.page.rps
+    slowdown = sixty.page.rps / thousand.page.rps if thousand.page.rps else float("inf")
     cpu_slowdown = thousand.page.cpu_ms / sixty.page.cpu_ms
     return Row(
         "comments",
