@@ -12,7 +12,7 @@ from django.utils.translation import ngettext
 
 from blog import roles
 from blog.counting import top_posts
-from blog.models import Author, Category, Post, PostAuthor, Tag
+from blog.models import Author, Category, Page, Post, PostAuthor, Tag
 from blog.services import sync_citations
 
 
@@ -132,7 +132,13 @@ class PostAdmin(admin.ModelAdmin):
         (None, {"fields": ["title", "body"]}),
         (_("发布"), {"fields": ["status", "published_at", "comments_enabled"]}),
         (_("分类与标签"), {"fields": ["categories", "tags"]}),
-        (_("其他"), {"classes": ["collapse"], "fields": ["slug", "view_count", "updated_at"]}),
+        (
+            _("其他"),
+            {
+                "classes": ["collapse"],
+                "fields": ["slug", "format", "excerpt", "view_count", "updated_at"],
+            },
+        ),
     ]
     actions = ["publish_now", "make_draft"]
 
@@ -141,9 +147,7 @@ class PostAdmin(admin.ModelAdmin):
         css = {"all": ["css/admin-preview.css"]}
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        queryset = super().get_queryset(request).with_authors()
-        if not roles.can_manage_pages(request.user):
-            queryset = queryset.exclude(kind=Post.Kind.PAGE)
+        queryset = super().get_queryset(request).filter(kind=self.model.Kind.POST).with_authors()
         if can_change_any_post(request):
             return queryset
         return queryset.filter(authors__user=request.user).distinct()
@@ -235,3 +239,40 @@ class PostAdmin(admin.ModelAdmin):
             ngettext("%d 篇文章已改为草稿。", "%d 篇文章已改为草稿。", count) % count,
             messages.SUCCESS,
         )
+
+
+@admin.register(Page)
+class PageAdmin(PostAdmin):
+    """Standalone pages: editors manage them; they have no categories, tags or byline to show."""
+
+    list_display = ["title", "slug", "state", "menu_order", "comment_count"]
+    list_editable = ["menu_order"]
+    list_filter = [PublicationFilter]
+    date_hierarchy = None
+    filter_horizontal = []
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "body"]}),
+        (_("发布"), {"fields": ["status", "published_at", "comments_enabled", "menu_order"]}),
+        (_("其他"), {"classes": ["collapse"], "fields": ["format", "view_count", "updated_at"]}),
+    ]
+
+    def get_urls(self) -> list[URLPattern]:
+        return admin.ModelAdmin.get_urls(self)  # the most-read list is the articles' own
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return roles.can_manage_pages(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Post | None = None) -> bool:
+        return roles.can_manage_pages(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return roles.can_manage_pages(request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj: Post | None = None) -> bool:
+        return roles.can_manage_pages(request.user)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Post | None = None) -> bool:
+        return roles.can_manage_pages(request.user)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return Page.objects.with_authors()  # whoever may manage pages manages all of them

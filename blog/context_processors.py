@@ -1,19 +1,39 @@
 from django.conf import settings
+from django.db.models import F, Value
 from django.http import HttpRequest
+from django.urls import reverse
 
 from blog.discovery import cached
-from blog.models import Category
+from blog.models import Category, Post
 
 
 def navigation() -> list[dict]:
-    """Name and URL of every category with a published post, cached per content version."""
-    return cached(
-        "navigation",
-        lambda: [
-            {"name": category.name, "url": category.get_absolute_url()}
-            for category in Category.objects.in_use().only("name", "slug")
-        ],
+    """Name and URL of every category with a published post, then of every published page in
+    its order; cached per content version."""
+    return cached("navigation", _navigation_links)
+
+
+def _navigation_links() -> list[dict]:
+    # One query for both: categories (kind 0) in their order, then pages (kind 1) in theirs.
+    columns = ["nav_kind", "nav_order", "nav_name", "slug"]
+    categories = Category.objects.in_use().annotate(
+        nav_kind=Value(0), nav_order=F("order"), nav_name=F("name")
     )
+    pages = (
+        Post.objects.published()
+        .pages()
+        .annotate(nav_kind=Value(1), nav_order=F("menu_order"), nav_name=F("title"))
+    )
+    links = (
+        categories.order_by()
+        .values_list(*columns)
+        .union(pages.order_by().values_list(*columns), all=True)
+    )
+    url_names = ["blog:category_detail", "blog:page_detail"]
+    return [
+        {"name": name, "url": reverse(url_names[kind], kwargs={"slug": slug})}
+        for kind, _order, name, slug in links.order_by(*columns[:3])
+    ]
 
 
 def site(request: HttpRequest) -> dict:

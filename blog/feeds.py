@@ -34,7 +34,7 @@ class PostFeed(Feed):
         return None
 
     def posts(self, subject):
-        return Post.objects.published()
+        return Post.objects.listed()
 
     def items(self, subject) -> list[Post]:
         posts = self.posts(subject).with_authors().prefetch_related("categories", "tags")
@@ -119,7 +119,7 @@ class SubjectFeed(PostFeed):
         return get_object_or_404(self.model, **{self.lookup: kwargs[self.lookup]})
 
     def posts(self, subject):
-        return subject.posts.published()
+        return subject.posts.listed()
 
     def title(self, subject: Author | Category | Tag) -> str:
         return f"{settings.SPACES_SITE_NAME} | {listing_title(subject)}"

@@ -10,7 +10,10 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from blog import search
-from blog.rendering import plain_text, render_markdown, site_image_sources
+from blog.rendering import plain_text, render_body, site_image_sources
+
+# Paths of the form `/<slug>.html` that are not pages.
+RESERVED_PAGE_SLUGS = frozenset({"content"})
 
 # Publish times outside these years (in the site's time zone) are refused: year 1 or 9999 cannot
 # even be shown in another time zone, and no real post was or will be published then.
@@ -126,6 +129,14 @@ class PostQuerySet(models.QuerySet):
         """Published and already due: a future `published_at` means scheduled, so hidden."""
         return self.filter(status=Post.Status.PUBLISHED, published_at__lte=timezone.now())
 
+    def listed(self) -> "PostQuerySet":
+        """Published articles: what listings, feeds, archives and related posts show (no pages)."""
+        return self.published().filter(kind=Post.Kind.POST)
+
+    def pages(self) -> "PostQuerySet":
+        """Standalone pages (关于, 留言板), in their navigation order."""
+        return self.filter(kind=Post.Kind.PAGE).order_by("menu_order", "id")
+
     def visible_to(self, user) -> "PostQuerySet":
         """Published posts, plus drafts the user may preview (editors: all; authors: their own)."""
         if not user.is_authenticated:
@@ -195,8 +206,9 @@ class Post(models.Model):
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    # Blank in a form means the default, Markdown: only imported posts are usually HTML.
     format = models.CharField(
-        _("格式"), max_length=8, choices=Format.choices, default=Format.MARKDOWN
+        _("格式"), max_length=8, choices=Format.choices, default=Format.MARKDOWN, blank=True
     )
     body = models.TextField(_("正文"), blank=True, default="")
     # A summary written by hand (an import's excerpt); empty means "cut at <!--more-->".
@@ -242,6 +254,10 @@ class Post(models.Model):
                 name="post_status_valid",
             ),
             models.CheckConstraint(condition=Q(kind__in=["post", "page"]), name="post_kind_valid"),
+            # A page's address is its slug (`/<slug>.html`), so pages need distinct ones.
+            models.UniqueConstraint(
+                fields=["slug"], condition=Q(kind="page"), name="page_slug_unique"
+            ),
             models.CheckConstraint(
                 condition=Q(format__in=["markdown", "html"]), name="post_format_valid"
             ),
@@ -255,17 +271,43 @@ class Post(models.Model):
         return self.title
 
     def save(self, *args, **kwargs) -> None:
+        self.format = self.format or self.Format.MARKDOWN
+        if self.kind == self.Kind.PAGE and not self.slug:
+            self.slug = unicode_slug(self.title, "page")
         self.render()
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
+        # Where `kind` was not loaded, the article URL serves: it redirects a page to its own.
+        deferred = self.get_deferred_fields()
+        if not deferred & {"kind", "slug"} and self.kind == self.Kind.PAGE and self.slug:
+            return reverse("blog:page_detail", kwargs={"slug": self.slug})
         return reverse("blog:post_detail", kwargs={"pk": self.pk})
 
+    def clean(self) -> None:
+        super().clean()
+        self.format = self.format or self.Format.MARKDOWN
+        if self.kind != self.Kind.PAGE:
+            return
+        if not self.slug:
+            self.slug = unicode_slug(self.title, "")
+        if not self.slug or self.slug in RESERVED_PAGE_SLUGS:
+            raise ValidationError(
+                {"slug": _("页面需要一个别名（不能是 content），用作地址 /<别名>.html。")}
+            )
+        clash = Post.objects.pages().filter(slug=self.slug).exclude(pk=self.pk)
+        if clash.exists():
+            raise ValidationError({"slug": _("已有页面使用这个别名。")})
+
     def render(self) -> None:
-        """Fill the stored HTML from the Markdown source."""
-        rendered = render_markdown(self.body, image_sources=site_image_sources())
+        """Fill the stored HTML from the source, in its format (Markdown or HTML)."""
+        rendered = render_body(self.body, self.format, site_image_sources())
         self.body_html = rendered.html
-        self.excerpt_html = rendered.excerpt_html
+        self.excerpt_html = (
+            render_body(self.excerpt, self.format).html
+            if self.excerpt.strip()
+            else rendered.excerpt_html
+        )
         self.toc = [list(entry) for entry in rendered.toc]
         self.has_math = rendered.has_math
         self.search_text = plain_text(rendered.html)
@@ -281,6 +323,27 @@ class Post(models.Model):
 
     def add_views(self, count: int = 1) -> None:
         Post.objects.filter(pk=self.pk).update(view_count=F("view_count") + count)
+
+
+class PageManager(models.Manager.from_queryset(PostQuerySet)):
+    def get_queryset(self) -> PostQuerySet:
+        return super().get_queryset().filter(kind=Post.Kind.PAGE)
+
+
+class Page(Post):
+    """A standalone page (关于, 留言板): a Post of kind "page", with an admin of its own."""
+
+    objects = PageManager()
+
+    class Meta:
+        proxy = True
+        ordering = ["menu_order", "id"]
+        verbose_name = _("页面")
+        verbose_name_plural = _("页面")
+
+    def save(self, *args, **kwargs) -> None:
+        self.kind = Post.Kind.PAGE
+        super().save(*args, **kwargs)
 
 
 class PostAuthor(models.Model):

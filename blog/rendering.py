@@ -375,6 +375,122 @@ def site_image_sources() -> ImageSourcesLookup | None:
     return import_string(path) if path else None
 
 
+# --- HTML bodies (imported from Typecho or WordPress) ---------------------------------------------
+
+# TeX in an HTML body's text: display forms first, so `$$` is never read as two inline `$`.
+_HTML_MATH_RE = re.compile(
+    r"(?<!\\)\$\$(?P<dd>.+?)(?<!\\)\$\$"
+    r"|\\\[(?P<sd>.+?)\\\]"
+    r"|(?P<env>\\begin\{(?P<name>[a-zA-Z]+\*?)\}.+?\\end\{(?P=name)\})"
+    r"|\\\((?P<si>.+?)\\\)"
+    r"|(?<![\\$])\$(?P<di>[^\s$](?:[^$]*?[^\s$\\])?)\$(?!\d)",
+    re.DOTALL,
+)
+_HTML_TAG_RE = re.compile(r"(<[^>]*>)")
+# Text inside these is code or already math, never TeX to typeset.
+_NO_MATH_TAGS = frozenset({"pre", "code", "kbd", "samp", "script", "style", "textarea"})
+
+
+def _math_span(match: re.Match) -> str:
+    if match["env"]:
+        tex = match["env"]
+    elif match["dd"] is not None or match["sd"] is not None:
+        tex = f"\\[{match['dd'] if match['dd'] is not None else match['sd']}\\]"
+    else:
+        tex = f"\\({match['si'] if match['si'] is not None else match['di']}\\)"
+    return f'<span class="arithmatex">{tex}</span>'
+
+
+def _mark_math(html_text: str) -> tuple[str, bool]:
+    """Wrap the TeX in an HTML fragment's text in `arithmatex` spans, which MathJax typesets."""
+    pieces, skipping, found = _HTML_TAG_RE.split(html_text), [], False
+    for index, piece in enumerate(pieces):
+        if index % 2:
+            name = piece[1:].lstrip("/").split(None, 1)[0].rstrip(">/").lower() if piece[1:] else ""
+            if name in _NO_MATH_TAGS or (name == "span" and "arithmatex" in piece):
+                if piece.startswith("</"):
+                    if skipping and skipping[-1] == name:
+                        skipping.pop()
+                elif not piece.endswith("/>"):
+                    skipping.append(name)
+            continue
+        if skipping or ("$" not in piece and "\\" not in piece):
+            continue
+        marked = _HTML_MATH_RE.sub(_math_span, piece)
+        if marked != piece:
+            pieces[index], found = marked, True
+    return "".join(pieces), found
+
+
+class _BlockCutter(HTMLParser):
+    """Where an automatic excerpt of an HTML body ends: after the top-level block that brings
+    its text to `length` characters."""
+
+    def __init__(self, length: int) -> None:
+        super().__init__(convert_charrefs=True)
+        self.length, self.depth, self.seen = length, 0, 0
+        self.cut: tuple[int, int] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag not in _VOID_TAGS:
+            self.depth += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        self.depth = max(self.depth - 1, 0)
+        if self.depth == 0 and self.cut is None and self.seen >= self.length:
+            self.cut = self.getpos()  # where this end tag starts
+
+    def handle_data(self, data: str) -> None:
+        self.seen += len(data.strip())
+
+
+_VOID_TAGS = frozenset({"br", "hr", "img", "wbr", "input", "col", "area", "source"})
+
+
+def _auto_excerpt(body: str, length: int) -> str:
+    cutter = _BlockCutter(length)
+    cutter.feed(body)
+    cutter.close()
+    if cutter.cut is None:
+        return body
+    lines = body.splitlines(keepends=True)
+    line, column = cutter.cut
+    offset = sum(map(len, lines[: line - 1])) + column
+    return body[: body.index(">", offset) + 1]
+
+
+def _escape_tex_brackets(match: re.Match) -> str:
+    """`a<b` in a formula is TeX, not a tag (unless the formula spans a closing tag)."""
+    tex = match.group(0)
+    return tex if "</" in tex else tex.replace("<", "&lt;").replace(">", "&gt;")
+
+
+def render_html(source: str, *, excerpt_length: int = 300) -> Rendered:
+    """Sanitise an HTML body (an imported post's), marking its TeX for MathJax; never Markdown."""
+    source = _HTML_MATH_RE.sub(_escape_tex_brackets, source.replace("\x00", "\ufffd"))
+    cut = source.find(MORE_MARKER)
+    body = sanitize_html(source)
+    marked, has_math = _mark_math(body)
+    excerpt = _auto_excerpt(marked, excerpt_length) if cut < 0 else None
+    if excerpt is None:
+        excerpt, _found = _mark_math(sanitize_html(source[:cut]))
+    return Rendered(
+        html=sanitize_html(marked),
+        excerpt_html=sanitize_html(excerpt),
+        toc=[],
+        has_math=has_math,
+    )
+
+
+def render_body(
+    source: str, body_format: str = "markdown", image_sources: ImageSourcesLookup | None = None
+) -> Rendered:
+    """A post's body in its format: `markdown` (the default) or `html`."""
+    if body_format == "html":
+        return render_html(source)
+    return render_markdown(source, image_sources=image_sources)
+
+
 # --- Sanitising ----------------------------------------------------------------------------------
 
 _COMMON_TAGS = frozenset(

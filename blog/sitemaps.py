@@ -30,7 +30,11 @@ class PageSitemap(SiteSitemap):
 
 class PostSitemap(SiteSitemap):
     def items(self) -> QuerySet:
-        return Post.objects.published().only("id", "updated_at").order_by("-published_at", "-id")
+        return (
+            Post.objects.published()
+            .only("id", "updated_at", "kind", "slug")
+            .order_by("-published_at", "-id")
+        )
 
     def lastmod(self, post: Post):
         return post.updated_at
@@ -43,7 +47,7 @@ class ListingSitemap(SiteSitemap):
 
     def items(self) -> QuerySet:
         return (
-            self.model.objects.filter(posts__in=Post.objects.published())
+            self.model.objects.filter(posts__in=Post.objects.listed())
             .annotate(lastmod=Max("posts__updated_at"))
             .order_by("pk")
         )

@@ -71,6 +71,8 @@ urlpatterns = [
         cached_page(discovery.ArchiveView.as_view()),
         name="archive",
     ),
+    # After content.html, which keeps its path: every other `<slug>.html` is a standalone page.
+    path("<str:slug>.html", cached_page(posts.PageDetailView.as_view()), name="page_detail"),
     path("search/", discovery.SearchView.as_view(), name="search"),
     path(
         "search/<str:keywords>/",

@@ -63,7 +63,9 @@ class PostCommentsFeed(LatestCommentsFeed):
     """Approved comments of one published post, newest first."""
 
     def get_object(self, request: HttpRequest, pk: int) -> Post:
-        return get_object_or_404(Post.objects.published().only("id", "title"), pk=pk)
+        return get_object_or_404(
+            Post.objects.published().only("id", "title", "kind", "slug"), pk=pk
+        )
 
     def title(self, post: Post) -> str:
         return _("《%(title)s》的评论") % {"title": post.title}

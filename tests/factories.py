@@ -70,6 +70,15 @@ class PostFactory(factory.django.DjangoModelFactory):
             post.tags.add(*extracted)
 
 
+class PageFactory(PostFactory):
+    """A published standalone page (`/<slug>.html`)."""
+
+    kind = Post.Kind.PAGE
+    title = factory.Sequence(lambda n: f"页面 {n}")
+    slug = factory.Sequence(lambda n: f"page-{n}")
+    body = "关于本站。"
+
+
 class CommentFactory(factory.django.DjangoModelFactory):
     """An approved comment; pass `parent=` for a reply (on the parent's post)."""
 

@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='post',
             name='format',
-            field=models.CharField(choices=[('markdown', 'Markdown'), ('html', 'HTML')], default='markdown', max_length=8, verbose_name='格式'),
+            field=models.CharField(blank=True, choices=[('markdown', 'Markdown'), ('html', 'HTML')], default='markdown', max_length=8, verbose_name='格式'),
         ),
         migrations.AddField(
             model_name='post',

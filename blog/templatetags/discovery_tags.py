@@ -86,7 +86,7 @@ def related_posts(post: Post, count: int = 10) -> list[Post]:
     if not tag_ids:
         return []
     return list(
-        Post.objects.published()
+        Post.objects.listed()
         .filter(tags__in=tag_ids)
         .exclude(pk=post.pk)
         .annotate(shared=Count("tags"))
@@ -125,9 +125,9 @@ def _sidebar_data() -> tuple[list[tuple[str, str]], list[PopularTag], SafeString
     # Each page shows RANDOM_POSTS drawn from a pool drawn afresh with every content version:
     # random picks of ids, never ORDER BY RANDOM() over the whole table. The pool holds plain
     # (url, title) pairs, which load from the cache in a fraction of the time of named tuples.
-    ids = list(Post.objects.published().order_by().values_list("id", flat=True))
+    ids = list(Post.objects.listed().order_by().values_list("id", flat=True))
     chosen = Post.objects.filter(pk__in=random.sample(ids, min(len(ids), RANDOM_POOL))).order_by()
-    pool = [(post.get_absolute_url(), post.title) for post in chosen.only("title")]
+    pool = [(post.get_absolute_url(), post.title) for post in chosen.only("title", "kind", "slug")]
     tags = _weighted_tags(POPULAR_TAGS)
     # Rendered here, since 25 links with translated titles take longer than the rest of a sidebar.
     return pool, tags, render_to_string("blog/_popular_tags.html", {"tags": tags})
@@ -136,7 +136,7 @@ def _sidebar_data() -> tuple[list[tuple[str, str]], list[PopularTag], SafeString
 def _weighted_tags(count: int) -> list[PopularTag]:
     """The tags on the most published posts, by name, each with its weight from 1 to 5."""
     tags = list(
-        Tag.objects.filter(posts__in=Post.objects.published())
+        Tag.objects.filter(posts__in=Post.objects.listed())
         .annotate(post_count=Count("posts"))
         .order_by("-post_count", "name")[:count]
     )

@@ -44,7 +44,7 @@ class DateArchiveMixin(NonEmptyListMixin, PaginatedListMixin):
     url_name: str
 
     def get_queryset(self):
-        return Post.objects.published().for_list()
+        return Post.objects.listed().for_list()
 
     def page_url(self, number: int) -> str:
         kwargs = {key: self.kwargs[key] for key in ("year", "month", "day") if key in self.kwargs}
@@ -120,7 +120,7 @@ def archive_tree(tag: Tag | None) -> tuple[int, str]:
 
 
 def build_archive_tree(tag: Tag | None) -> tuple[int, str]:
-    posts = Post.objects.published()
+    posts = Post.objects.listed()
     if tag is not None:
         posts = posts.filter(tags=tag)
     rows = posts.order_by("-published_at", "-id").values_list(
@@ -214,12 +214,12 @@ def search_results(ids: list[int], query: str, headlined: Collection[int]) -> li
     # By primary key alone: with published() in the query, both databases' planners walk its
     # index over every published post. The ranking lists only published posts; is_public
     # rechecks the few shown.
-    found = posts.only("title", "status", "published_at", "search_text").in_bulk()
+    found = posts.only("title", "status", "published_at", "search_text", "kind", "slug").in_bulk()
     shown = [found[pk] for pk in ids if pk in found and found[pk].is_public]
     link = post_link()
     return [
         SearchResult(
-            f"{link}{post.pk}",
+            post.get_absolute_url() if post.kind == Post.Kind.PAGE else f"{link}{post.pk}",
             post.title,
             highlight(post.title, terms),
             timezone.localtime(post.published_at),

@@ -1,14 +1,19 @@
 from django.conf import settings
 from django.core.paginator import Page
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponsePermanentRedirect,
+)
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, ListView
 
 from blog.models import Author, Category, Post, Tag
-from blog.rendering import Profile, render_markdown, site_image_sources
+from blog.rendering import Profile, render_body, render_markdown, site_image_sources
 from blog.site import listing_title
 
 PREVIEW_LIMITS = {Profile.POST: 1_000_000, Profile.COMMENT: 20_000}
@@ -63,7 +68,7 @@ class NonEmptyListMixin:
 
 class PostListView(PaginatedListMixin, ListView):
     def get_queryset(self):
-        return Post.objects.published().for_list()
+        return Post.objects.listed().for_list()
 
     def page_url(self, number: int) -> str:
         if number == 1:
@@ -83,7 +88,7 @@ class FilteredListView(NonEmptyListMixin, PaginatedListMixin, ListView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        return self.subject.posts.published().for_list()
+        return self.subject.posts.listed().for_list()
 
     def page_url(self, number: int) -> str:
         kwargs = {self.lookup: getattr(self.subject, self.lookup)}
@@ -122,10 +127,18 @@ class PostDetailView(DetailView):
     def get_queryset(self):
         return Post.objects.visible_to(self.request.user).for_detail()
 
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        self.object = self.get_object()
+        if self.object.kind == Post.Kind.PAGE and self.object.slug:
+            return HttpResponsePermanentRedirect(self.object.get_absolute_url())
+        return self.render_to_response(self.get_context_data(object=self.object))
+
     def get_context_data(self, **kwargs) -> dict:
         context = super().get_context_data(**kwargs)
         post = self.object
-        published = Post.objects.published().only("id", "title")
+        if post.kind == Post.Kind.PAGE:
+            return context  # a page has no place among the articles
+        published = Post.objects.listed().only("id", "title")
         older = Q(published_at__lt=post.published_at) | Q(
             published_at=post.published_at, id__lt=post.id
         )
@@ -137,6 +150,18 @@ class PostDetailView(DetailView):
         return context
 
 
+class PageDetailView(PostDetailView):
+    """A standalone page at `/<slug>.html`, as Typecho serves them."""
+
+    def get_object(self, queryset=None) -> Post:
+        pages = Post.objects.visible_to(self.request.user).pages().for_detail()
+        return get_object_or_404(pages, slug=self.kwargs["slug"])
+
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        self.object = self.get_object()
+        return self.render_to_response(self.get_context_data(object=self.object))
+
+
 @require_POST
 def preview(request: HttpRequest) -> HttpResponse:
     """Render Markdown with the site's pipeline; posts need staff, comments anyone."""
@@ -146,5 +171,7 @@ def preview(request: HttpRequest) -> HttpResponse:
     body = request.POST.get("body", "")
     if len(body) > PREVIEW_LIMITS[profile]:
         return HttpResponseBadRequest("Too long to preview.")
-    sources = site_image_sources() if profile is Profile.POST else None
-    return HttpResponse(render_markdown(body, profile, image_sources=sources).html)
+    if profile is Profile.POST:
+        body_format = request.POST.get("format", "markdown")
+        return HttpResponse(render_body(body, body_format, site_image_sources()).html)
+    return HttpResponse(render_markdown(body, profile).html)
