@@ -47,7 +47,8 @@ class AuthorAdmin(admin.ModelAdmin):
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "order"]
+    list_display = ["name", "slug", "parent", "order"]
+    list_select_related = ["parent"]
     list_editable = ["order"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}

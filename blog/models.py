@@ -81,6 +81,15 @@ class Category(models.Model):
     slug = models.SlugField(_("别名"), max_length=100, unique=True, allow_unicode=True)
     description = models.TextField(_("描述"), blank=True, default="")
     order = models.PositiveIntegerField(_("排序"), default=0)
+    # Sub-categories (from imports such as Typecho's); pages list each category on its own.
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("上级分类"),
+    )
 
     objects = CategoryQuerySet.as_manager()
 

@@ -178,8 +178,7 @@ class Comment(MPTTModel):
         return f"{self.author_name}: {self.excerpt(40)}"
 
     def save(self, *args, **kwargs) -> None:
-        self.body = strip_controls(self.body)
-        self.body_html = render_markdown(self.body, Profile.COMMENT).html
+        self.render()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "body" in update_fields:
             kwargs["update_fields"] = {*update_fields, "body_html"}
@@ -187,6 +186,11 @@ class Comment(MPTTModel):
 
     def get_absolute_url(self) -> str:
         return reverse("comments:permalink", kwargs={"pk": self.pk})
+
+    def render(self) -> None:
+        """Clean the body and fill its stored HTML (also for bulk writes, which skip `save`)."""
+        self.body = strip_controls(self.body)
+        self.body_html = render_markdown(self.body, Profile.COMMENT).html
 
     @property
     def is_approved(self) -> bool:

@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "blog",
     "comments",
     "uploads",
+    "importers",
 ]
 if DATABASE_URL.startswith(("postgres://", "postgresql://")):
     INSTALLED_APPS.append("django.contrib.postgres")
@@ -124,6 +125,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: it answers old addresses of imported content only where the site has nothing.
+    "importers.redirects.RedirectFallbackMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -206,6 +209,17 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 5_000},
         }
     }
+
+# Django's own first (new hashes); then imported sites' hashes, each replaced on its next login.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+    "importers.hashers.PhpassPasswordHasher",
+    "importers.hashers.TypechoMD5PasswordHasher",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

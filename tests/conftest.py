@@ -1,5 +1,6 @@
 import os
 import shutil
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
@@ -56,6 +57,39 @@ def redis_url():
     yield url
     client.flushdb()
     client.close()
+
+
+@pytest.fixture
+def mariadb():
+    """The URL of a new, empty MariaDB database, dropped afterwards; required under CI=true.
+
+    The server is SPACES_TEST_MARIADB_URL's (default: root@127.0.0.1:3306, as `.ci/run` starts it).
+    """
+    import pymysql
+
+    server = urlsplit(os.environ.get("SPACES_TEST_MARIADB_URL", "mysql://root@127.0.0.1:3306"))
+    options = {
+        "host": server.hostname or "127.0.0.1",
+        "port": server.port or 3306,
+        "user": unquote(server.username or "root"),
+        "password": unquote(server.password or ""),
+        "connect_timeout": 2,
+    }
+    try:
+        admin = pymysql.connect(**options)
+    except pymysql.Error as error:
+        if IN_CI:
+            pytest.fail(f"CI=true but MariaDB at {server.netloc} is unreachable: {error}")
+        pytest.skip(f"needs MariaDB at {server.netloc}")
+    name = f"spaces_test_{os.getpid()}_{os.urandom(4).hex()}"
+    with admin.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+    try:
+        yield f"mysql://{server.netloc}/{name}"
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        admin.close()
 
 
 @pytest.fixture(scope="session")
