@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('blog', '0007_post_kind_format_pending'),
+        ('blog', '0008_roles_complete'),
     ]
 
     operations = [
