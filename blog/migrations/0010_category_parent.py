@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('blog', '0008_roles_complete'),
+        ('blog', '0009_published_at_range'),
     ]
 
     operations = [
