@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('blog', '0010_category_parent'),
+        ('blog', '0011_category_parent'),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('blog', '0009_published_at_range'),
+        ('blog', '0010_pages'),
     ]
 
     operations = [
