@@ -155,7 +155,7 @@ function done(summary, latency, requests)
     local counts = thread:get("tally")
     hit, miss, other = hit + counts.hit, miss + counts.miss, other + counts.other
   end
-  io.write(string.format("PAGE-CACHE hit=%%d miss=%%d other=%%d\n", hit, miss, other))
+  io.write(string.format("PAGE-CACHE hit=%%d miss=%%d other=%%d\\n", hit, miss, other))
 end
 """
 

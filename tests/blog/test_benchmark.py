@@ -137,7 +137,8 @@ def test_mix_script_lists_every_request_with_its_kind():
     )
     script = benchmark.mix_script(mix)
     assert '{"/", "reader"}, {"/archives/7", "crawler"}' in script
-    assert 'io.write(string.format("PAGE-CACHE hit=%d miss=%d other=%d' in script
+    # The tally line's "\n" stays an escape in the Lua string, not a line break.
+    assert 'string.format("PAGE-CACHE hit=%d miss=%d other=%d\\n", hit, miss, other)' in script
 
 
 @pytest.mark.django_db
