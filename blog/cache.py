@@ -1,67 +1,97 @@
-"""The shared cache: on Redis, where an outage costs speed rather than pages, or in a database
-table written with one statement per value."""
+"""The shared cache: on Redis through django-redis, skipping a Redis that failed for a while
+(a circuit breaker), or in a database table written with one statement per value."""
 
 import base64
-import functools
 import itertools
 import logging
 import pickle
 import random
+import threading
 import time
-from collections.abc import Callable
+import weakref
 from datetime import UTC, datetime
+from time import monotonic
 from typing import Any
 
+import redis
 from django.conf import settings
 from django.core.cache.backends import db
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
-from django.core.cache.backends.redis import RedisCache
 from django.db import connections, router
 from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
-from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
 
-def _quiet(name: str, fallback: Callable[..., Any]) -> Callable:
-    """RedisCache's method `name`, answering `fallback(...)` while Redis cannot be reached."""
-    method = getattr(RedisCache, name)
+class CircuitBreaker:
+    """Closed while calls succeed; a failure opens it for `pause` seconds, during which calls are
+    skipped; then one call may try again (and closes it, or opens it once more).
 
-    @functools.wraps(method)
-    def quiet(self, *args, **kwargs):
+    Its state is this process's own: each app server finds out for itself that Redis is back,
+    which costs at most one timeout per process and pause."""
+
+    def __init__(self, pause: float) -> None:
+        self.pause = pause
+        self.open_until = 0.0  # 0: closed
+        self._lock = threading.Lock()
+
+    def allow(self) -> bool:
+        if not self.open_until:
+            return True
+        with self._lock:
+            now = monotonic()
+            if now < self.open_until:
+                return False
+            self.open_until = now + self.pause  # this call tries; the others wait for it
+            return True
+
+    def succeeded(self) -> None:
+        if self.open_until:
+            with self._lock:
+                self.open_until = 0.0
+            logger.warning("Redis answers again; the cache is back in use.")
+
+    def failed(self, error: Exception) -> None:
+        with self._lock:
+            self.open_until = monotonic() + self.pause
+        logger.warning("Redis failed (%s); skipping the cache for %g s.", error, self.pause)
+
+
+# One breaker per connection pool, shared by the process's threads (each has its own client).
+_breakers: "weakref.WeakKeyDictionary[redis.ConnectionPool, CircuitBreaker]" = (
+    weakref.WeakKeyDictionary()
+)
+_breakers_lock = threading.Lock()
+
+OUTAGE = (redis.ConnectionError, redis.TimeoutError)
+
+
+class CircuitBreakingRedis(redis.Redis):
+    """redis-py's client for django-redis (its REDIS_CLIENT_CLASS option), failing at once while
+    its pool's breaker is open. django-redis's IGNORE_EXCEPTIONS then turns each failure into a
+    miss, so a Redis that is down or silent costs one timeout per pause, not one per call."""
+
+    def __init__(self, *args, pause: float = 10.0, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        with _breakers_lock:
+            self.breaker = _breakers.setdefault(self.connection_pool, CircuitBreaker(pause))
+
+    def execute_command(self, *args, **options) -> Any:
+        if not self.breaker.allow():
+            raise redis.ConnectionError("Redis is skipped for a while after a failure.")
         try:
-            return method(self, *args, **kwargs)
-        except RedisError as error:
-            logger.warning("The Redis cache is unavailable (%s): %s", name, error)
-            return fallback(*args, **kwargs)
+            result = super().execute_command(*args, **options)
+        except OUTAGE as error:
+            self.breaker.failed(error)
+            raise
+        self.breaker.succeeded()
+        return result
 
-    return quiet
-
-
-def _nothing(*args, **kwargs) -> None:
-    return None
-
-
-def _no(*args, **kwargs) -> bool:
-    return False
-
-
-class ResilientRedisCache(RedisCache):
-    """Django's Redis cache, except that while Redis cannot be reached reads miss and writes are
-    dropped (and logged) instead of failing the request: every cached thing can be computed again.
-    `incr` still raises, since its callers count on the result."""
-
-    get = _quiet("get", lambda key, default=None, version=None: default)
-    get_many = _quiet("get_many", lambda keys, version=None: {})
-    set_many = _quiet("set_many", lambda data, *args, **kwargs: list(data))  # none was stored
-    set = _quiet("set", _nothing)
-    delete_many = _quiet("delete_many", _nothing)
-    has_key = _quiet("has_key", _no)
-    add = _quiet("add", _no)
-    touch = _quiet("touch", _no)
-    delete = _quiet("delete", _no)
-    clear = _quiet("clear", _no)
+    def pipeline(self, *args, **kwargs) -> redis.client.Pipeline:
+        if not self.breaker.allow():
+            raise redis.ConnectionError("Redis is skipped for a while after a failure.")
+        return super().pipeline(*args, **kwargs)
 
 
 class DatabaseCache(db.DatabaseCache):

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -60,6 +61,27 @@ def check_token(token: str, post: Post) -> None:
     raise Refused(_("提交得太快了，请稍等几秒再提交。"))
 
 
+def too_soon(interval: int) -> Refused:
+    return Refused(
+        ngettext(
+            "您评论得太快了，请 %(seconds)d 秒后再试。",
+            "您评论得太快了，请 %(seconds)d 秒后再试。",
+            interval,
+        )
+        % {"seconds": interval},
+        status=429,
+        retry_after=interval,
+    )
+
+
+def too_many(limit: int) -> Refused:
+    return Refused(
+        _("这个 IP 地址一小时内的评论已达上限（%(limit)d 条），请稍后再试。") % {"limit": limit},
+        status=429,
+        retry_after=3600,
+    )
+
+
 class CommentModerator:
     """Decides each new comment's fate; the thresholds come from the SPACES_COMMENT_* settings.
 
@@ -87,23 +109,20 @@ class CommentModerator:
     def check_rate(self, comment: Comment) -> None:
         """Take this IP's turn, or refuse: a minimum interval and an hourly cap per IP address.
 
-        cache.add and cache.incr are atomic on Redis, so app servers sharing it count together."""
+        cache.add and cache.incr are atomic on Redis, so app servers sharing it count together.
+        While Redis is unreachable, django-redis answers None (IGNORE_EXCEPTIONS) and the stored
+        comments are counted instead."""
         if self.is_trusted(comment):
             return
         # Requests without a usable address (a misconfigured proxy count) share one allowance.
         address = comment.ip_address or "unknown"
         interval = settings.SPACES_COMMENT_MIN_INTERVAL
-        if interval > 0 and not cache.add(f"comments:ip:{address}:last", 1, interval):
-            raise Refused(
-                ngettext(
-                    "您评论得太快了，请 %(seconds)d 秒后再试。",
-                    "您评论得太快了，请 %(seconds)d 秒后再试。",
-                    interval,
-                )
-                % {"seconds": interval},
-                status=429,
-                retry_after=interval,
-            )
+        if interval > 0:
+            taken = cache.add(f"comments:ip:{address}:last", 1, interval)
+            if taken is None:
+                return self.check_rate_in_database(comment)
+            if not taken:
+                raise too_soon(interval)
         limit = settings.SPACES_COMMENT_HOURLY_LIMIT
         if limit <= 0:
             return
@@ -113,13 +132,24 @@ class CommentModerator:
             count = cache.incr(key)
         except ValueError:  # expired between add and incr: a new hour starts with this comment
             cache.set(key, count := 1, 3600)
+        if count is None:
+            return self.check_rate_in_database(comment)
         if count > limit:
-            raise Refused(
-                _("这个 IP 地址一小时内的评论已达上限（%(limit)d 条），请稍后再试。")
-                % {"limit": limit},
-                status=429,
-                retry_after=3600,
-            )
+            raise too_many(limit)
+
+    def check_rate_in_database(self, comment: Comment) -> None:
+        """The same limits, counting this address's stored comments: slower, but never refusing
+        everyone while the shared cache is down."""
+        logger.warning("The cache is unreachable; counting comments per IP in the database.")
+        recent = Comment.objects.filter(ip_address=comment.ip_address)
+        interval = settings.SPACES_COMMENT_MIN_INTERVAL
+        since = timezone.now() - timedelta(seconds=interval)
+        if interval > 0 and recent.filter(created_at__gt=since).exists():
+            raise too_soon(interval)
+        limit = settings.SPACES_COMMENT_HOURLY_LIMIT
+        since = timezone.now() - timedelta(hours=1)
+        if limit > 0 and recent.filter(created_at__gt=since).count() >= limit:
+            raise too_many(limit)
 
     def is_blocked(self, comment: Comment) -> bool:
         """Whether an IP address, word or domain of SPACES_COMMENT_BLOCKLIST matches."""

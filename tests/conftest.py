@@ -1,5 +1,9 @@
 import os
 import shutil
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from types import SimpleNamespace
 from urllib.parse import unquote, urlsplit
 
 import pytest
@@ -90,6 +94,47 @@ def mariadb():
         with admin.cursor() as cursor:
             cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
         admin.close()
+
+
+@pytest.fixture
+def use_redis_cache(settings) -> Callable[[str], None]:
+    """Point the cache at a Redis URL the way production does (config.settings.redis_cache),
+    with no circuit breaker state left by another test."""
+    from blog import cache
+    from config.settings import redis_cache
+
+    def use(url: str, pause: float = 10) -> None:
+        cache._breakers.clear()
+        settings.CACHES = {"default": redis_cache(url, pause)}
+
+    yield use
+    cache._breakers.clear()
+
+
+@pytest.fixture
+def silent_redis() -> Iterator[SimpleNamespace]:
+    """A listener that accepts connections and never answers, like a hung Redis: its `url`, and
+    the connections it `accepted` so far (each is one attempt by a client)."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.05)
+    stop = threading.Event()
+    accepted: list[socket.socket] = []
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                accepted.append(server.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield SimpleNamespace(url=f"redis://127.0.0.1:{server.getsockname()[1]}/0", accepted=accepted)
+    stop.set()
+    thread.join()
+    server.close()
+    for connection in accepted:
+        connection.close()
 
 
 @pytest.fixture(scope="session")

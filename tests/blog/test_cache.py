@@ -15,28 +15,30 @@ pytestmark = pytest.mark.django_db
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0"
 
 
+DEAD_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+
+
 @pytest.fixture
-def redis_down(settings):
-    """The production cache backend, pointed at a port where no Redis listens."""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "blog.cache.ResilientRedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-        }
-    }
+def clock(monkeypatch) -> list[float]:
+    """The circuit breaker's clock, moved by hand: `clock[0] += seconds`."""
+    now = [1_000.0]
+    monkeypatch.setattr("blog.cache.monotonic", lambda: now[0])
+    return now
 
 
-def test_reads_miss_and_writes_are_dropped_while_redis_is_down(redis_down, caplog):
+def test_reads_miss_and_writes_are_dropped_while_redis_is_down(use_redis_cache, clock, caplog):
+    use_redis_cache(DEAD_REDIS)
     cache.set("key", "value")
     assert cache.get("key", "default") == "default"
     assert cache.get_many(["key"]) == {}
-    assert cache.add("key", "value") is False
-    assert cache.delete("key") is False
-    assert "The Redis cache is unavailable" in caplog.text
+    assert cache.add("key", "value") is None  # neither taken nor refused: unknown
+    assert cache.incr("key") is None
+    cache.delete("key")
+    assert "Redis failed" in caplog.text
 
 
-def test_pages_are_served_while_redis_is_down(redis_down, client):
+def test_pages_are_served_while_redis_is_down(use_redis_cache, clock, client):
+    use_redis_cache(DEAD_REDIS)
     post = PostFactory(title="照常阅读", tags=[TagFactory(name="概率")], view_count=3)
     for url in ("/", "/tag/概率/", "/content.html", "/search/照常/", post.get_absolute_url()):
         response = client.get(url, HTTP_USER_AGENT=BROWSER)
@@ -45,13 +47,37 @@ def test_pages_are_served_while_redis_is_down(redis_down, client):
     assert "4位读者" in client.get(post.get_absolute_url()).content.decode()
 
 
-def test_the_cache_works_when_redis_is_up(redis_url, settings):
-    settings.CACHES = {
-        "default": {"BACKEND": "blog.cache.ResilientRedisCache", "LOCATION": redis_url}
-    }
+def test_a_silent_redis_costs_one_timeout_per_pause(use_redis_cache, silent_redis, clock, client):
+    """Each attempt is a connection to the listener; after one times out, pages skip Redis
+    until the pause is over, then one call tries again."""
+    use_redis_cache(silent_redis.url, pause=10)
+    post = PostFactory(title="照常阅读")
+    for url in ("/", "/content.html", post.get_absolute_url(), "/tag/x/", "/"):
+        assert client.get(url, HTTP_USER_AGENT=BROWSER).status_code in {200, 404}, url
+    assert len(silent_redis.accepted) == 1
+    clock[0] += 9
+    assert cache.get("key", "missed") == "missed"
+    assert len(silent_redis.accepted) == 1
+    clock[0] += 2
+    assert cache.get_many(["key"]) == {}
+    assert cache.get("key", "missed") == "missed"  # the trial failed: skipped again
+    assert len(silent_redis.accepted) == 2
+
+
+def test_the_cache_is_used_again_when_redis_answers(use_redis_cache, redis_url, clock, caplog):
+    use_redis_cache(redis_url, pause=10)
     cache.set("spaces-test-key", "value")
     assert cache.get("spaces-test-key") == "value"
-    cache.delete("spaces-test-key")
+    breaker = cache.client.get_client().breaker
+    breaker.failed(TimeoutError("as if Redis had hung"))
+    assert cache.get("spaces-test-key") is None  # skipped, not asked
+    clock[0] += 11
+    assert cache.get("spaces-test-key") == "value"
+    assert cache.get("spaces-test-key") == "value"
+    assert "Redis answers again" in caplog.text
+    assert cache.add("spaces-counter", 0) is True
+    assert cache.add("spaces-counter", 0) is False
+    assert cache.incr("spaces-counter") == 1
 
 
 @pytest.fixture
