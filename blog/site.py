@@ -1,6 +1,11 @@
+import html
+import re
+from urllib.parse import urljoin
+
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest
+from django.templatetags.static import static
 from django.utils.translation import gettext as _
 
 from blog.models import Author, Category, Tag
@@ -25,3 +30,21 @@ def listing_title(subject: Author | Category | Tag) -> str:
     if isinstance(subject, Category):
         return _("分类 %(name)s 下的文章") % {"name": subject.name}
     return _("标签 %(name)s 下的文章") % {"name": subject.name}
+
+
+def asset_url(value: str) -> str:
+    """A setting naming a file: a full URL or a path from the root as it is, else a static file."""
+    if value.startswith(("http://", "https://", "/")):
+        return value
+    return static(value)
+
+
+_FIGURE_IMAGE_RE = re.compile(r'<figure\b[^>]*>.*?<img\b[^>]*?\bsrc="([^"]+)"', re.DOTALL)
+
+
+def share_image(request: HttpRequest | None, page_url: str, body_html: str = "") -> str:
+    """The absolute URL of the image a shared page shows: its first figure's, else the site's."""
+    if found := _FIGURE_IMAGE_RE.search(body_html):
+        return urljoin(absolute_url(request, page_url), html.unescape(found[1]))
+    image = asset_url(settings.SPACES_DEFAULT_IMAGE) if settings.SPACES_DEFAULT_IMAGE else ""
+    return absolute_url(request, image) if image.startswith("/") else image

@@ -112,5 +112,6 @@ urlpatterns = [
     ),
     path("sitemap.xml", cached_page(sitemap), {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", discovery.RobotsView.as_view(), name="robots"),
+    path("favicon.ico", discovery.favicon, name="favicon"),
     path("healthz", health.healthz, name="healthz"),
 ]

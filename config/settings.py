@@ -42,6 +42,12 @@ EMAIL_BACKEND = os.environ.get(
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "webmaster@localhost")
 SPACES_SITE_NAME = os.environ.get("SPACES_SITE_NAME", "Spaces")
 SPACES_TAGLINE = os.environ.get("SPACES_TAGLINE", "渴望成为一个小飞侠")
+# The site's icons and the image shared pages show when a post has no figure of its own: each a
+# path in the static files or a full URL. The defaults ship with Spaces (tools/make_icons.py).
+SPACES_FAVICON = os.environ.get("SPACES_FAVICON", "img/favicon.svg")
+SPACES_FAVICON_ICO = os.environ.get("SPACES_FAVICON_ICO", "img/favicon.ico")
+SPACES_TOUCH_ICON = os.environ.get("SPACES_TOUCH_ICON", "img/apple-touch-icon.png")
+SPACES_DEFAULT_IMAGE = os.environ.get("SPACES_DEFAULT_IMAGE", "img/share.png")
 # Canonical base URL, e.g. https://example.org; empty means "the request's own scheme and host".
 SPACES_BASE_URL = os.environ.get("SPACES_BASE_URL", "").rstrip("/")
 SPACES_OLD_HOSTS = env_list("SPACES_OLD_HOSTS")

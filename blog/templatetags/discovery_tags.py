@@ -4,6 +4,7 @@ import random
 from typing import NamedTuple
 
 from django import template
+from django.conf import settings
 from django.db.models import Count
 from django.template.backends.utils import csrf_input
 from django.template.loader import render_to_string
@@ -15,7 +16,7 @@ from django.utils.translation import get_language
 from blog import rendering
 from blog.discovery import cached, rendering_for_cache
 from blog.models import Post, Tag
-from blog.site import absolute_url
+from blog.site import absolute_url, asset_url, share_image
 
 register = template.Library()
 
@@ -45,6 +46,30 @@ def page_csrf_token(context: template.Context) -> str:
 @register.simple_tag(takes_context=True)
 def absolute(context: template.Context, path: str) -> str:
     return absolute_url(context.get("request"), path)
+
+
+@register.simple_tag(takes_context=True)
+def share_image_url(context: template.Context, page_url: str, body_html: str = "") -> str:
+    """og:image: the absolute URL of the page's first figure, else of SPACES_DEFAULT_IMAGE."""
+    return share_image(context.get("request"), page_url, body_html)
+
+
+@register.simple_tag(takes_context=True)
+def listing_description(context: template.Context) -> str:
+    """A listing's meta description: its category's description, author's bio, or the tagline."""
+    subject = context.get("subject")
+    text = getattr(subject, "description", "") or getattr(subject, "bio", "")
+    return rendering.shorten(text, 199).text if text else context.get("site_tagline", "")
+
+
+@register.inclusion_tag("blog/_site_icons.html")
+def site_icons() -> dict:
+    favicon = asset_url(settings.SPACES_FAVICON)
+    return {
+        "favicon": favicon,
+        "favicon_is_svg": favicon.split("?")[0].endswith(".svg"),
+        "touch_icon": asset_url(settings.SPACES_TOUCH_ICON),
+    }
 
 
 @register.filter

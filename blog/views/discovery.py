@@ -5,7 +5,8 @@ from datetime import date, datetime
 from itertools import groupby
 from typing import NamedTuple
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -25,7 +26,7 @@ from blog.search import (
     snippet,
     with_headline,
 )
-from blog.site import absolute_url, listing_title
+from blog.site import absolute_url, asset_url, listing_title
 from blog.views.posts import NonEmptyListMixin, PaginatedListMixin
 
 # --- Date archives -------------------------------------------------------------------------------
@@ -230,6 +231,11 @@ def search_results(ids: list[int], query: str, headlined: Collection[int]) -> li
 
 
 # --- For crawlers --------------------------------------------------------------------------------
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """`/favicon.ico`, which browsers ask for on pages without icon links (the admin's)."""
+    return HttpResponseRedirect(asset_url(settings.SPACES_FAVICON_ICO))
 
 
 class RobotsView(TemplateView):
