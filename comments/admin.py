@@ -14,7 +14,7 @@ from blog.discovery import content_changed
 from blog.models import Author
 from comments import services
 from comments.forms import AuthorReplyForm
-from comments.models import Comment
+from comments.models import Comment, CommentRevision
 from comments.moderation import Refused
 
 
@@ -49,6 +49,19 @@ class CommentAdminForm(forms.ModelForm):
         return parent
 
 
+class RevisionInline(admin.TabularInline):
+    """The text a writer replaced by editing their comment, newest first."""
+
+    model = CommentRevision
+    fields = ["replaced_at", "status", "body"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Comment | None = None) -> bool:
+        return False
+
+
 @admin.register(Comment)
 class CommentAdmin(admin.ModelAdmin):
     """The moderation queue: pending comments first; every status change goes through services."""
@@ -79,6 +92,7 @@ class CommentAdmin(admin.ModelAdmin):
         (_("评论者"), {"fields": ["author_name", "author_email", "author_url", "user"]}),
         (_("其他"), {"fields": ["notify_replies", "ip_address", "user_agent", "created_at"]}),
     ]
+    inlines = [RevisionInline]
     actions = ["approve", "mark_spam", "remove", "restore"]
 
     class Media:

@@ -7,10 +7,27 @@ from django.utils.translation import gettext_lazy as _
 
 from blog.discovery import rendering_for_cache
 from blog.models import Post
-from comments.models import Comment, strip_controls
+from comments.models import BODY_MAX_LENGTH, Comment, strip_controls
 from comments.moderation import Refused, check_token, make_token
 
 MAX_ID = 2**63 - 1
+
+
+class CommentEditForm(forms.Form):
+    """The writer's new text for their comment."""
+
+    body = forms.CharField(
+        label=_("评论内容"), max_length=BODY_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 8})
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, label_suffix="", **kwargs)
+
+    def clean_body(self) -> str:
+        body = strip_controls(self.cleaned_data["body"]).strip()
+        if not body:
+            raise forms.ValidationError(_("评论内容不能为空。"))
+        return body
 
 
 class CommentForm(forms.ModelForm):

@@ -1,4 +1,5 @@
 import re
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.validators import URLValidator
@@ -85,7 +86,13 @@ THREAD_ROW_FIELDS = (
     "author_url",
     "body_html",
     "created_at",
+    "edited_at",
 )
+
+
+def is_writer(pk: int, user_id: int | None, own_ids: list[int], viewer_id: int | None) -> bool:
+    """Whether the viewer wrote comment `pk`: in this browser (its session), or as this user."""
+    return pk in own_ids or (viewer_id is not None and user_id == viewer_id)
 
 
 def takes_replies(status: str, level: int) -> bool:
@@ -147,6 +154,7 @@ class Comment(MPTTModel):
     ip_address = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True)
     user_agent = models.CharField(_("浏览器标识"), max_length=500, blank=True, default="")
     created_at = models.DateTimeField(_("发表时间"), default=timezone.now)
+    edited_at = models.DateTimeField(_("修改时间"), null=True, blank=True, editable=False)
 
     objects = CommentQuerySet.as_manager()
 
@@ -211,6 +219,30 @@ class Comment(MPTTModel):
     def excerpt(self, length: int) -> str:
         """Plain text of the body (TeX as source), shortened, with `…` where it was cut."""
         return self.shortened(length).text
+
+
+class CommentRevision(models.Model):
+    """A comment's text before its writer changed it, for moderators."""
+
+    comment = models.ForeignKey(
+        Comment, on_delete=models.CASCADE, related_name="revisions", verbose_name=_("评论")
+    )
+    body = models.TextField(_("原来的内容"))
+    status = models.CharField(_("原来的状态"), max_length=10, choices=Comment.Status.choices)
+    replaced_at = models.DateTimeField(_("修改时间"), default=timezone.now)
+
+    class Meta:
+        ordering = ["comment", "-replaced_at", "-id"]
+        verbose_name = _("评论的早先版本")
+        verbose_name_plural = _("评论的早先版本")
+
+    def __str__(self) -> str:
+        return f"{self.comment_id} @ {self.replaced_at:%Y-%m-%d %H:%M}"
+
+
+def editable_until(created_at: datetime) -> datetime:
+    """Until when a comment's writer may change or delete it."""
+    return created_at + timedelta(seconds=settings.SPACES_COMMENT_EDIT_SECONDS)
 
 
 # A writer sees their comment held as spam as "awaiting moderation" too, so spammers learn nothing.

@@ -22,7 +22,7 @@ from blog.discovery import content_changed
 from blog.models import Author, Post
 from blog.site import absolute_url
 from comments import notifications
-from comments.models import Comment
+from comments.models import Comment, CommentRevision, editable_until
 from comments.moderation import Refused, moderator
 
 # Arbitrary but fixed: the advisory-lock key every comment tree write takes on PostgreSQL.
@@ -192,6 +192,48 @@ def delete_comments(ids: Iterable[int]) -> int:
             deltas[comment.post_id] -= approved
         _add_to_counts(deltas)
     return deleted
+
+
+# How strictly a status holds a comment back: an edit never loosens its comment's status.
+_STRICTNESS = [Comment.Status.APPROVED, Comment.Status.PENDING, Comment.Status.SPAM]
+
+
+def check_editable(comment: Comment) -> None:
+    """Refuse, with a 403, a writer's change to a comment past the edit window or deleted."""
+    if comment.status == Comment.Status.REMOVED:
+        raise Refused(_("这条评论已删除。"), status=403)
+    if timezone.now() >= editable_until(comment.created_at):
+        minutes = settings.SPACES_COMMENT_EDIT_SECONDS // 60
+        raise Refused(
+            _("评论发表超过 %(minutes)d 分钟后就不能再修改或删除了。") % {"minutes": minutes},
+            status=403,
+        )
+
+
+def edit_comment(comment: Comment, body: str) -> Comment:
+    """The writer's new text for their comment: the old text is kept as a revision, and the
+    comment is held again when the moderation policy would hold the new text."""
+    check_editable(comment)
+    comment.body = body
+    policy = moderator.status_for(comment, None)  # may call Akismet: before the lock
+    with tree_lock():
+        current = Comment.objects.get(pk=comment.pk)
+        check_editable(current)
+        CommentRevision.objects.create(comment=current, body=current.body, status=current.status)
+        current.body, current.edited_at = body, timezone.now()
+        current.save(update_fields=["body", "edited_at"])
+        status = max(current.status, policy, key=_STRICTNESS.index)
+        if status != current.status:
+            set_status([current.pk], status)
+            current.status = status
+        content_changed()  # cached articles and the sidebar show the text
+    return current
+
+
+def delete_own_comment(comment: Comment) -> None:
+    """The writer deletes their comment: removed (its replies stay, under a placeholder)."""
+    check_editable(comment)
+    set_status([comment.pk], Comment.Status.REMOVED)
 
 
 def unsubscribe(comment: Comment) -> int:

@@ -11,7 +11,15 @@ from django.utils.translation import pgettext
 
 from blog.models import Post
 from blog.views.posts import page_window
-from comments.models import OWN_PENDING, Comment, quote_markup, shown_to, takes_replies
+from comments.models import (
+    OWN_PENDING,
+    Comment,
+    editable_until,
+    is_writer,
+    quote_markup,
+    shown_to,
+    takes_replies,
+)
 
 
 @dataclass(slots=True)
@@ -25,6 +33,7 @@ class Node:
     author_url: str
     body_html: str
     created_at: str
+    full_time: str
     date: str
     css: str
     placeholder: bool
@@ -32,6 +41,8 @@ class Node:
     by_author: bool
     can_reply: bool
     quote: str
+    edited: bool
+    editable: bool  # by this viewer, who wrote it, for a few more minutes
 
 
 @dataclass(frozen=True)
@@ -59,16 +70,21 @@ def author_user_ids(post: Post) -> set[int]:
 
 
 def thread_page(
-    post: Post, number: int | None, own_ids: list[int], author_user_ids: set[int]
+    post: Post,
+    number: int | None,
+    own_ids: list[int],
+    author_user_ids: set[int],
+    viewer_id: int | None = None,
 ) -> ThreadPage:
-    """Threads of page `number` (None: the default page); raises InvalidPage past the end."""
+    """Threads of page `number` (None: the default page) as the visitor who wrote `own_ids`
+    (and is user `viewer_id`, when logged in) sees them; raises InvalidPage past the end."""
     # Every thread id at once: a few hundred integers cost less than a COUNT and a page query.
     paginator = Paginator(Comment.objects.shown_thread_ids(post, own_ids), threads_per_page())
     page = paginator.page(number or default_page_number(paginator.num_pages))
     tree_ids = list(page.object_list)
     rows = Comment.objects.thread_rows(tree_ids) if tree_ids else []
     return ThreadPage(
-        nodes=visible_nodes(rows, own_ids, author_user_ids),
+        nodes=visible_nodes(rows, own_ids, author_user_ids, viewer_id),
         **_page_navigation(post.pk, page),
     )
 
@@ -95,7 +111,9 @@ def _link(post_id: int, number: int, num_pages: int) -> str:
     return f"{page_url(post_id, number, num_pages)}#comments"
 
 
-def visible_nodes(rows: list, own_ids: list[int], author_user_ids: set[int]) -> list[Node]:
+def visible_nodes(
+    rows: list, own_ids: list[int], author_user_ids: set[int], viewer_id: int | None = None
+) -> list[Node]:
     """Approved comments and the visitor's own pending ones, plus placeholders that keep
     hidden comments' approved replies in place; everything else is left out."""
     rows = list(rows)
@@ -113,11 +131,23 @@ def visible_nodes(rows: list, own_ids: list[int], author_user_ids: set[int]) -> 
             kept.add(parent)
             parent = parents.get(parent)
     dates = _DateTexts()
-    return [_node(r, r.pk not in shown, author_user_ids, dates) for r in rows if r.pk in kept]
+    editable = {
+        r.pk
+        for r in rows
+        if r.pk in shown
+        and is_writer(r.pk, r.user_id, own_ids, viewer_id)
+        and timezone.now() < editable_until(r.created_at)
+    }
+    return [
+        _node(r, r.pk not in shown, author_user_ids, dates, r.pk in editable)
+        for r in rows
+        if r.pk in kept
+    ]
 
 
 class _DateTexts:
-    """Comment dates in the site's time zone and the translated format, formatted once a day."""
+    """Comment dates in the site's time zone and the translated format (formatted once a day),
+    followed by the time of day."""
 
     def __init__(self) -> None:
         self.zone = timezone.get_current_timezone()
@@ -130,10 +160,12 @@ class _DateTexts:
         day = local.date()
         if day not in self.texts:
             self.texts[day] = dateformat.format(local, self.format)
-        return local, self.texts[day]
+        return local, f"{self.texts[day]} {local:%H:%M}"
 
 
-def _node(row, placeholder: bool, author_user_ids: set[int], dates: _DateTexts) -> Node:
+def _node(
+    row, placeholder: bool, author_user_ids: set[int], dates: _DateTexts, editable: bool
+) -> Node:
     created, date_text = dates(row.created_at)
     by_author = row.user_id is not None and row.user_id in author_user_ids
     pending = not placeholder and row.status != Comment.Status.APPROVED
@@ -150,6 +182,7 @@ def _node(row, placeholder: bool, author_user_ids: set[int], dates: _DateTexts) 
         author_url=row.author_url,
         body_html=row.body_html,
         created_at=created.isoformat(),
+        full_time=created.isoformat(sep=" ", timespec="seconds"),
         date=date_text,
         css=css,
         placeholder=placeholder,
@@ -157,6 +190,8 @@ def _node(row, placeholder: bool, author_user_ids: set[int], dates: _DateTexts) 
         by_author=by_author,
         can_reply=can_reply,
         quote=quote_markup(row.pk, row.author_name) if shown and not can_reply else "",
+        edited=row.edited_at is not None,
+        editable=editable,
     )
 
 

@@ -19,6 +19,8 @@ urlpatterns = [
     ),
     path("archives/<id18:pk>/feed", feeds.PostCommentsFeed(), name="post_feed"),
     path("comments/<id18:pk>", views.comment_permalink, name="permalink"),
+    path("comments/<id18:pk>/edit", views.edit_comment, name="edit"),
+    path("comments/<id18:pk>/delete", views.delete_comment, name="delete"),
     path("comments/unsubscribe/<str:token>", views.unsubscribe, name="unsubscribe"),
     path("feed/comments", feeds.LatestCommentsFeed(), name="feed"),
     path("feed/comments/atom", feeds.LatestCommentsAtomFeed(), name="feed_atom"),

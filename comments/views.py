@@ -10,8 +10,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from blog.models import Post
 from blog.views.posts import PostDetailView
 from comments import services
-from comments.forms import CommentForm
-from comments.models import Comment
+from comments.forms import CommentEditForm, CommentForm
+from comments.models import Comment, editable_until, is_writer
 from comments.moderation import Refused, make_token
 from comments.notifications import comment_for_token
 from comments.threads import author_user_ids, is_visible, page_number_of, page_url, thread_page
@@ -20,6 +20,7 @@ from comments.visitors import (
     own_comment_ids,
     remember_comment,
     remember_commenter,
+    viewer_id,
 )
 
 
@@ -39,7 +40,11 @@ class CommentPageView(PostDetailView):
         post = self.object
         try:
             context["comment_threads"] = thread_page(
-                post, self.kwargs["page"], own_comment_ids(self.request), author_user_ids(post)
+                post,
+                self.kwargs["page"],
+                own_comment_ids(self.request),
+                author_user_ids(post),
+                viewer_id(self.request),
             )
         except InvalidPage:
             raise Http404(_("没有这一页评论。")) from None
@@ -113,11 +118,54 @@ def form_page(request: HttpRequest, form: CommentForm, refused: Refused) -> Http
     return response
 
 
+def own_comment(request: HttpRequest, pk: int) -> Comment:
+    """A comment this visitor wrote (in this browser, or as this user), else 404."""
+    comment = get_object_or_404(Comment.objects.select_related("post"), pk=pk)
+    if not is_writer(comment.pk, comment.user_id, own_comment_ids(request), viewer_id(request)):
+        raise Http404(_("这条评论不存在，或不是您在这个浏览器里发表的。"))
+    return comment
+
+
+@require_http_methods(["GET", "POST"])
+def edit_comment(request: HttpRequest, pk: int) -> HttpResponse:
+    """The writer changes their comment's text, or deletes it, within the edit window."""
+    comment = own_comment(request, pk)
+    form = CommentEditForm(request.POST or None, initial={"body": comment.body})
+    context = {"comment": comment, "post": comment.post, "form": form}
+    context["until"] = editable_until(comment.created_at)
+    try:
+        services.check_editable(comment)
+        if request.method == "POST" and form.is_valid():
+            comment = services.edit_comment(comment, form.cleaned_data["body"])
+            return HttpResponseRedirect(comment_location(comment, own_comment_ids(request)))
+    except Refused as refused:
+        context.update(form=None, message=refused.message)
+        return render(request, "comments/comment_edit.html", context, status=refused.status)
+    return render(
+        request, "comments/comment_edit.html", context, status=400 if form.errors else 200
+    )
+
+
+@require_POST
+def delete_comment(request: HttpRequest, pk: int) -> HttpResponse:
+    comment = own_comment(request, pk)
+    try:
+        services.delete_own_comment(comment)
+    except Refused as refused:
+        context = {"comment": comment, "post": comment.post, "message": refused.message}
+        return render(request, "comments/comment_edit.html", context, status=refused.status)
+    return HttpResponseRedirect(f"{comment.post.get_absolute_url()}#comments")
+
+
 @csrf_exempt  # mail clients' one-click unsubscribe (RFC 8058) posts without a CSRF token
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """GET asks (mail scanners follow links and must not unsubscribe anyone); POST, the page's
+    button or a mail client's one-click POST (`List-Unsubscribe=One-Click`), unsubscribes."""
     comment = comment_for_token(token)
     if comment is None:
         return render(request, "comments/unsubscribed.html", {"invalid": True}, status=400)
-    services.unsubscribe(comment)
-    return render(request, "comments/unsubscribed.html", {"comment": comment})
+    if request.method == "POST":
+        services.unsubscribe(comment)
+    context = {"comment": comment, "done": request.method == "POST"}
+    return render(request, "comments/unsubscribed.html", context)

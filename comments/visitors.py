@@ -24,6 +24,11 @@ def own_comment_ids(request: HttpRequest) -> list[int]:
     return [pk for pk in ids if isinstance(pk, int)]
 
 
+def viewer_id(request: HttpRequest) -> int | None:
+    """The logged-in user's id, who may change their own comments from any browser."""
+    return request.user.pk if request.user.is_authenticated else None
+
+
 def remember_comment(request: HttpRequest, comment: Comment) -> None:
     ids = [pk for pk in own_comment_ids(request) if pk != comment.pk]
     request.session[SESSION_KEY] = [*ids, comment.pk][-OWN_LIMIT:]

@@ -70,6 +70,8 @@ SPACES_VIEW_COUNT_MODE = os.environ.get("SPACES_VIEW_COUNT_MODE", "server").stri
 SPACES_COMMENT_MAX_DEPTH = int(os.environ.get("SPACES_COMMENT_MAX_DEPTH", "10"))
 SPACES_COMMENT_THREADS_PER_PAGE = int(os.environ.get("SPACES_COMMENT_THREADS_PER_PAGE", "10"))
 SPACES_COMMENT_DEFAULT_PAGE = os.environ.get("SPACES_COMMENT_DEFAULT_PAGE", "last")
+# How long a comment's writer may change or delete it (the same browser, or the same user).
+SPACES_COMMENT_EDIT_SECONDS = int(os.environ.get("SPACES_COMMENT_EDIT_SECONDS", "900"))
 SPACES_COMMENT_MAX_LINKS = int(os.environ.get("SPACES_COMMENT_MAX_LINKS", "2"))
 SPACES_COMMENT_MIN_INTERVAL = int(os.environ.get("SPACES_COMMENT_MIN_INTERVAL", "60"))
 SPACES_COMMENT_HOURLY_LIMIT = int(os.environ.get("SPACES_COMMENT_HOURLY_LIMIT", "20"))

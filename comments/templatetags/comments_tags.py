@@ -10,7 +10,7 @@ from comments.forms import CommentForm
 from comments.models import Comment
 from comments.sidebar import recent_comments as recent_comment_entries
 from comments.threads import author_user_ids, thread_page
-from comments.visitors import own_comment_ids, remembered_commenter
+from comments.visitors import own_comment_ids, remembered_commenter, viewer_id
 
 register = template.Library()
 
@@ -20,7 +20,7 @@ def post_comments(context: template.Context, post: Post) -> dict:
     """The threads under an article (the default page unless the view chose one) and the form."""
     request = context["request"]
     threads = context.get("comment_threads") or thread_page(
-        post, None, own_comment_ids(request), author_user_ids(post)
+        post, None, own_comment_ids(request), author_user_ids(post), viewer_id(request)
     )
     values = {"post": post, "threads": threads, "request": request}
     if post.is_public and post.comments_enabled:

@@ -72,7 +72,10 @@ def test_top_level_shows_linked_name_and_date_reply_shows_posted_on(client):
         'rel="nofollow ugc noopener">王五</a></span>' in html
     )
     assert re.search(r"赵六</span>\s*发表于 <a class=\"comment-date\"", html)
-    assert ">2022年4月8日</time>" in html
+    assert (
+        '<time datetime="2022-04-08T20:00:00+08:00" title="2022-04-08 20:00:00+08:00">'
+        "2022年4月8日 20:00</time>"
+    ) in html
 
 
 def test_comment_date_format_is_translatable(client, monkeypatch):
@@ -81,7 +84,7 @@ def test_comment_date_format_is_translatable(client, monkeypatch):
     monkeypatch.setattr("comments.threads.pgettext", lambda context, message: "F jS, Y")
     with translation.override("en"):
         html = client.get(comment.post.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en").content
-    assert ">April 8th, 2022</time>" in html.decode()
+    assert ">April 8th, 2022 20:00</time>" in html.decode()
 
 
 def test_page_never_shows_email_or_ip(client):

@@ -2,7 +2,7 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 
 from blog.models import Post
 from comments import services
@@ -292,17 +292,43 @@ class BrokenBackend:
         raise ConnectionRefusedError("mail server down")
 
 
-@pytest.mark.parametrize("method", ["get", "post"])
-def test_unsubscribe_link_stops_reply_mail(client, method, django_capture_on_commit_callbacks):
+def test_unsubscribe_link_asks_first_and_a_get_changes_nothing(client):
+    parent = CommentFactory(author_email="asker@example.com", notify_replies=True)
+    url = f"/comments/unsubscribe/{unsubscribe_token(parent)}"
+    response = client.get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f'<form method="post" action="{url}"><button type="submit">确认退订</button>' in html
+    assert "已退订" not in html
+    assert Comment.objects.get(pk=parent.pk).notify_replies
+
+
+@pytest.mark.parametrize("data", [{}, {"List-Unsubscribe": "One-Click"}])
+def test_unsubscribe_post_stops_reply_mail(client, data, django_capture_on_commit_callbacks):
+    """The page's button posts nothing; a mail client's RFC 8058 one-click POST posts
+    `List-Unsubscribe=One-Click`, without cookies or a CSRF token."""
     parent = CommentFactory(author_email="asker@example.com", notify_replies=True)
     other = CommentFactory(author_email="asker@example.com", notify_replies=True)
-    response = getattr(client, method)(f"/comments/unsubscribe/{unsubscribe_token(parent)}")
+    csrf_client = Client(enforce_csrf_checks=True)
+    response = csrf_client.post(f"/comments/unsubscribe/{unsubscribe_token(parent)}", data)
     assert response.status_code == 200
     assert "已退订" in response.content.decode()
     assert not Comment.objects.filter(pk__in=[parent.pk, other.pk], notify_replies=True).exists()
     with django_capture_on_commit_callbacks(execute=True):
         reply_through_form(client, parent)
     assert not [m for m in mail.outbox if "asker@example.com" in m.to]
+
+
+def test_reply_mail_offers_one_click_unsubscribe(client, django_capture_on_commit_callbacks):
+    parent = CommentFactory(author_email="asker@example.com", notify_replies=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        reply_through_form(client, parent)
+    message = next(m for m in mail.outbox if "asker@example.com" in m.to)
+    token = unsubscribe_token(parent)
+    assert message.extra_headers["List-Unsubscribe"] == (
+        f"<http://testserver/comments/unsubscribe/{token}>"
+    )
+    assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
 
 @pytest.mark.parametrize("token", ["forged", "MTIz:1abc:xyz", "x" * 500])
