@@ -8,6 +8,8 @@
   var queue = Promise.resolve();
   // Prefix for equation anchor ids, so labels in different numbering scopes never share an id.
   var idPrefix = "";
+  // The article's \label names with their numbers and anchors, for \eqref in comments.
+  var articleLabels = {};
   var resolveReady;
 
   window.MathJax = {
@@ -34,6 +36,11 @@
     options: {
       ignoreHtmlClass: "mathjax_ignore",
       processHtmlClass: "arithmatex",
+      // Screen readers get MathML. MathJax's own speech would also turn every link in math into
+      // a script-driven one; without it \eqref stays a real <a href="#…">.
+      menuOptions: {
+        settings: { enrich: false, speech: false, braille: false, assistiveMml: true },
+      },
     },
     startup: {
       typeset: false,
@@ -90,6 +97,37 @@
     math.remove.apply(math, stale);
   }
 
+  function texTags() {
+    return window.MathJax.startup.document.inputJax[0].parseOptions.tags;
+  }
+
+  // A comment numbers its own equations, and may \eqref the article's: those labels (with the
+  // article's numbers and anchors) are lent to it, except names the comment labels itself.
+  function lendArticleLabels(scope) {
+    var own = {};
+    var label = /\\label\{([^}]*)\}/g;
+    var found;
+    while ((found = label.exec(scope.textContent))) {
+      own[found[1]] = true;
+    }
+    var tags = texTags();
+    Object.keys(articleLabels).forEach(function (name) {
+      if (!own[name]) {
+        tags.allLabels[name] = articleLabels[name];
+      }
+    });
+  }
+
+  // Links in math sit in the visual copy, which is hidden from screen readers (they read the
+  // MathML copy): out of the tab order, as nothing hidden from them may take the focus.
+  function keyboardSafeLinks(elements) {
+    elements.forEach(function (element) {
+      element.querySelectorAll("mjx-container a[href]").forEach(function (link) {
+        link.setAttribute("tabindex", "-1");
+      });
+    });
+  }
+
   // Each scope numbers its equations from (1) and keeps its own \label names.
   function typeset(root) {
     var run = queue.then(load).then(function () {
@@ -101,7 +139,15 @@
         chain = chain.then(function () {
           idPrefix = scope.id ? scope.id + ":" : "";
           window.MathJax.texReset();
-          return window.MathJax.typesetPromise(elements);
+          if (scope.classList && scope.classList.contains("comment-body")) {
+            lendArticleLabels(scope);
+          }
+          return window.MathJax.typesetPromise(elements).then(function () {
+            if (scope.classList && scope.classList.contains("post-body")) {
+              articleLabels = Object.assign({}, texTags().allLabels);
+            }
+            keyboardSafeLinks(elements);
+          });
         });
       });
       return chain;
