@@ -159,7 +159,9 @@ def test_article_in_english_offers_cite_and_english_comments(client, settings):
     assert "If you want to cite this article, please use:" in html
     assert "2 comments" in html
     assert ">April 8th, 2022 20:00</time>" in html
-    assert re.search(r"said on <a class=\"comment-date\"[^>]*><time[^>]*>April 9th, 2022<", html)
+    assert re.search(
+        r"said on <a class=\"comment-date\"[^>]*><time[^>]*>April 9th, 2022 20:00<", html
+    )
     # `{% translate %}` doubles and restores "%": the script still gets a plain placeholder.
     assert 'data-reply-template="Reply to %(name)s"' in html
 
