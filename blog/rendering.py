@@ -11,6 +11,7 @@ from functools import partial
 from html.parser import HTMLParser
 from typing import NamedTuple
 
+import tinycss2
 from bleach.css_sanitizer import CSSSanitizer
 from bleach.html5lib_shim import Filter, getTreeWalker
 from bleach.sanitizer import Cleaner
@@ -169,13 +170,26 @@ class _CommentQuoteProcessor(InlineProcessor):
         return el, m.start(0), m.end(0)
 
 
+# MathJax macros that put attributes, styles or links into the page (its html extension,
+# \href) or load extensions: authors may use them (ui/safe filters what they set), visitors not.
+_COMMENT_REFUSED_MACRO_RE = re.compile(r"\\(data|style|class|cssId|href|require)(?![A-Za-z])")
+
+
 class _MathTextProcessor(Treeprocessor):
-    """Escape math text so the serializer cannot read `&name;` in TeX as an entity."""
+    """Escape math text so the serializer cannot read `&name;` in TeX as an entity; in comments,
+    show the refused macros as text instead of running them."""
+
+    def __init__(self, md: Markdown, profile: Profile) -> None:
+        super().__init__(md)
+        self.profile = profile
 
     def run(self, root: etree.Element) -> None:
         for el in root.iter():
             if "arithmatex" in el.get("class", "").split() and el.text:
-                el.text = AtomicString(html.escape(el.text, quote=False))
+                text = el.text
+                if self.profile is Profile.COMMENT:
+                    text = _COMMENT_REFUSED_MACRO_RE.sub(r"\\backslash\\mathrm{\1}", text)
+                el.text = AtomicString(html.escape(text, quote=False))
                 self.md.spaces_has_math = True
 
 
@@ -286,7 +300,7 @@ class _SpacesExtension(Extension):
             processor = md.inlinePatterns[name]
             processor.getText = _link_text
             processor.getLink = partial(_windowed_link, processor.getLink)
-        md.treeprocessors.register(_MathTextProcessor(md), "math-text", 19)
+        md.treeprocessors.register(_MathTextProcessor(md, self.profile), "math-text", 19)
         md.treeprocessors.register(_ExcerptProcessor(md), "excerpt", 4)
         if self.profile is Profile.POST:
             md.treeprocessors.register(_FigureProcessor(md), "figure", 18)
@@ -520,6 +534,45 @@ _CSS_PROPERTIES = frozenset(
     | {"margin-top", "margin-bottom", "margin-left", "margin-right", "padding", "border"}
     | {"border-collapse", "border-color", "border-style", "border-width", "float", "display"}
 )
+# Functions a style value may call; any other (expression(), url(), image-set(), …) drops it.
+_CSS_FUNCTIONS = frozenset({"rgb", "rgba", "hsl", "hsla", "calc", "min", "max", "clamp"})
+
+
+def _safe_css_value(tokens: list) -> bool:
+    """No url(), no function outside _CSS_FUNCTIONS, no `javascript:` or `expression` in a word
+    or string (tinycss2 has already decoded CSS escapes such as `expr\\65ssion`)."""
+    for token in tokens:
+        if token.type in {"url", "error"}:
+            return False
+        if token.type == "function":
+            if token.lower_name not in _CSS_FUNCTIONS or not _safe_css_value(token.arguments):
+                return False
+        elif token.type in {"() block", "[] block", "{} block"}:
+            if not _safe_css_value(token.content):
+                return False
+        elif token.type in {"ident", "string"}:
+            word = token.value.lower()
+            if "javascript" in word or "expression" in word:
+                return False
+    return True
+
+
+class _CSSSanitizer(CSSSanitizer):
+    """bleach's CSS sanitiser keeps allowed properties whatever their value; this one drops a
+    declaration whose value could fetch or run something (see _safe_css_value)."""
+
+    def sanitize_css(self, style: str) -> str:
+        declarations = tinycss2.parse_declaration_list(style, skip_comments=True)
+        safe = [
+            declaration
+            for declaration in declarations
+            if declaration.type == "declaration"
+            and tinycss2.serialize(declaration.value).strip()
+            and _safe_css_value(declaration.value)
+        ]
+        return super().sanitize_css("; ".join(tinycss2.serialize([d]).strip() for d in safe))
+
+
 # Classes the pipeline itself emits into comments; Pygments token classes only on spans.
 _PIPELINE_CLASSES = frozenset({"arithmatex", "highlight", "comment-quote"})
 _PYGMENTS_CLASSES = frozenset(STANDARD_TYPES.values()) - {""}
@@ -546,7 +599,7 @@ _CLEANER_OPTIONS = {
     Profile.POST: {
         "tags": _POST_TAGS,
         "attributes": _POST_ATTRIBUTES,
-        "css_sanitizer": CSSSanitizer(
+        "css_sanitizer": _CSSSanitizer(
             allowed_css_properties=_CSS_PROPERTIES, allowed_svg_properties=()
         ),
     },
