@@ -29,6 +29,7 @@ STATUSES = {
     "published": Post.Status.PUBLISHED,
     "publish": Post.Status.PUBLISHED,
     "draft": Post.Status.DRAFT,
+    "pending": Post.Status.PENDING,
 }
 
 
@@ -49,6 +50,13 @@ class PostSource:
     id: int | None = None
     views: int | None = None
     slug: str = ""
+    kind: str = Post.Kind.POST
+    format: str = Post.Format.MARKDOWN
+    excerpt: str = ""
+    updated_at: dt.datetime | None = None
+    comments_enabled: bool = True
+    menu_order: int = 0
+    custom_fields: dict = field(default_factory=dict)
 
 
 def find_markdown_files(paths: list[str]) -> list[Path]:
@@ -93,7 +101,14 @@ def as_names(value: object, key: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def as_datetime(value: object) -> dt.datetime:
+def as_choice(meta: dict, key: str, choices: type[Post.Kind] | type[Post.Format]) -> str:
+    value = str(meta.get(key) or choices.values[0]).strip().lower()
+    if value not in choices.values:
+        raise ImportFileError(f"'{key}' must be one of {', '.join(choices.values)}")
+    return value
+
+
+def as_datetime(value: object, key: str = "date") -> dt.datetime:
     if isinstance(value, dt.datetime):
         moment = value
     elif isinstance(value, dt.date):
@@ -102,15 +117,15 @@ def as_datetime(value: object) -> dt.datetime:
         try:
             moment = parse_datetime(value.strip()) or dt.datetime.fromisoformat(value.strip())
         except ValueError:
-            raise ImportFileError(f"'date' is not a valid date: {value!r}") from None
+            raise ImportFileError(f"'{key}' is not a valid date: {value!r}") from None
     else:
-        raise ImportFileError("'date' is missing or not a date")
+        raise ImportFileError(f"'{key}' is missing or not a date")
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
     try:
         validate_publish_time(moment)
     except ValidationError as error:
-        raise ImportFileError(f"'date': {' '.join(error.messages)}") from None
+        raise ImportFileError(f"'{key}': {' '.join(error.messages)}") from None
     return moment
 
 
@@ -139,7 +154,10 @@ def parse_file(path: Path) -> PostSource:
         raise ImportFileError("'title' is longer than 200 characters")
     status = STATUSES.get(str(meta.get("status", "published")).strip().lower())
     if status is None:
-        raise ImportFileError("'status' must be 'published' or 'draft'")
+        raise ImportFileError("'status' must be 'published', 'pending' or 'draft'")
+    custom_fields = meta.get("custom_fields") or {}
+    if not isinstance(custom_fields, dict):
+        raise ImportFileError("'custom_fields' must be a mapping")
     return PostSource(
         path=path,
         title=title,
@@ -152,6 +170,13 @@ def parse_file(path: Path) -> PostSource:
         id=as_count(meta, "id", 1),
         views=as_count(meta, "views", 0),
         slug=unicode_slug(str(meta.get("slug") or ""), "")[:200],
+        kind=as_choice(meta, "kind", Post.Kind),
+        format=as_choice(meta, "format", Post.Format),
+        excerpt=str(meta.get("excerpt") or ""),
+        updated_at=as_datetime(meta["updated"], "updated") if meta.get("updated") else None,
+        comments_enabled=bool(meta.get("comments", True)),
+        menu_order=as_count(meta, "menu_order", 0) or 0,
+        custom_fields=custom_fields,
     )
 
 
@@ -200,7 +225,15 @@ def save_post(source: PostSource) -> tuple[Post, bool]:
     post.published_at = source.published_at
     post.status = source.status
     post.slug = source.slug or post.slug
+    post.kind = source.kind
+    post.format = source.format
+    post.excerpt = source.excerpt
+    post.comments_enabled = source.comments_enabled
+    post.menu_order = source.menu_order
+    post.custom_fields = source.custom_fields or post.custom_fields
     post.save()
+    if source.updated_at is not None:
+        Post.objects.filter(pk=post.pk).update(updated_at=source.updated_at)
     authors = [author_named(name) for name in source.authors]
     if authors or created:
         post.post_authors.all().delete()

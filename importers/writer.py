@@ -8,6 +8,7 @@ again updates what it made instead of adding copies.
 import ipaddress
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext
+from types import SimpleNamespace
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -50,7 +51,8 @@ COMMENT_FIELDS = [
     "created_at",
 ]
 TREE_FIELDS = ["parent", "tree_id", "lft", "rght", "level"]
-COMMENT_STATUSES = {Comment.Status.APPROVED, Comment.Status.PENDING, Comment.Status.SPAM}
+# Removed comments come from Spaces' own export (they keep their place in a thread).
+COMMENT_STATUSES = set(Comment.Status)
 
 
 class ItemFailed(Exception):
@@ -86,6 +88,18 @@ def import_site(
         # After all posts, so that links to posts imported later find them.
         sync_citations(post)
     content_changed()
+    return writer.report
+
+
+def import_comments(
+    source_name: str, post: Post, items: list[CommentItem], users: dict[str, int]
+) -> Report:
+    """Store one post's comments as `import_site` does (ids kept, threads placed, counts right);
+    `users` maps each item's `user` key to a user id of this site."""
+    writer = _Writer(SimpleNamespace(name=source_name, renumber=False), Report(), True)
+    writer.ids["user"].update(users)
+    with tree_lock():
+        writer.comments(post, items)
     return writer.report
 
 

@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from blog.importing import (
     ImportFileError,
@@ -9,10 +10,14 @@ from blog.importing import (
 )
 from blog.models import Post
 from blog.services import sync_all_citations
+from importers.markdown import import_categories, import_post_comments, import_uploads
 
 
 class Command(BaseCommand):
-    help = "Import posts from Markdown files (or folders of them) with YAML front matter."
+    help = (
+        "Import posts from Markdown files (or folders of them) with YAML front matter; a folder "
+        "written by export_markdown also brings back its comments, categories and uploads."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("paths", nargs="+", help="Markdown files or folders")
@@ -22,15 +27,23 @@ class Command(BaseCommand):
         if not files:
             raise CommandError("No Markdown files found.")
         failures: list[tuple[str, str]] = []
+        for folder in {path.parent for path in files}:
+            try:
+                import_categories(folder)
+                import_uploads(folder)
+            except ImportFileError as error:
+                failures.append((str(folder), str(error)))
         seen_ids: dict[int, str] = {}
-        created = updated = 0
+        created = updated = comments = 0
         imported: list[Post] = []
         for number, path in enumerate(files, start=1):
             try:
                 source = parse_file(path)
                 if source.id is not None and source.id in seen_ids:
                     raise ImportFileError(f"id {source.id} is also used by {seen_ids[source.id]}")
-                post, is_new = save_post(source)
+                with transaction.atomic():  # a post and its comments, or neither
+                    post, is_new = save_post(source)
+                    report = import_post_comments(post, path)
             except ImportFileError as error:
                 failures.append((str(path), str(error)))
             except Exception as error:  # noqa: BLE001 - one bad file must not stop the batch
@@ -39,6 +52,12 @@ class Command(BaseCommand):
                 if source.id is not None:
                     seen_ids[source.id] = str(path)
                 imported.append(post)
+                if report is not None:
+                    for item, reason in report.changes + report.failures:
+                        self.stderr.write(f"{path}: {item}: {reason}")
+                    comments += sum(
+                        n for label, n in report.counts.items() if label.startswith("comments")
+                    )
                 created += is_new
                 updated += not is_new
             self.progress(number, len(files))
@@ -47,7 +66,9 @@ class Command(BaseCommand):
         sync_all_citations(imported)
         for path, reason in failures:
             self.stderr.write(f"{path}: {reason}")
-        self.stdout.write(f"Imported {created} new and {updated} updated posts.")
+        self.stdout.write(
+            f"Imported {created} new and {updated} updated posts, and {comments} comments."
+        )
         if failures:
             raise CommandError(f"{len(failures)} of {len(files)} files failed.")
 
