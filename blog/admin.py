@@ -1,11 +1,12 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.urls import URLPattern, path
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -144,14 +145,27 @@ class PostAdmin(admin.ModelAdmin):
     actions = ["publish_now", "make_draft"]
 
     class Media:
-        js = ["js/math.js", "js/admin-preview.js"]
-        css = {"all": ["css/admin-preview.css"]}
+        js = ["js/math.js", "js/admin-preview.js", "js/admin-media.js"]
+        css = {"all": ["css/admin-preview.css", "css/admin-media.css"]}
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         queryset = super().get_queryset(request).filter(kind=self.model.Kind.POST).with_authors()
         if can_change_any_post(request):
             return queryset
         return queryset.filter(authors__user=request.user).distinct()
+
+    def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "body" and request.user.has_perm("uploads.add_upload"):
+            # The media library's endpoints for static/js/admin-media.js (drop, paste, pick).
+            field.widget.attrs.update(
+                {
+                    "data-upload-url": reverse("admin:uploads_upload_api"),
+                    "data-library-url": reverse("admin:uploads_upload_library"),
+                    "data-max-bytes": settings.SPACES_UPLOAD_MAX_BYTES,
+                }
+            )
+        return field
 
     def formfield_for_choice_field(self, db_field, request: HttpRequest, **kwargs):
         if db_field.name == "status":
