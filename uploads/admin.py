@@ -22,8 +22,7 @@ def can_change_any_upload(request: HttpRequest) -> bool:
 
 @admin.register(Upload)
 class UploadAdmin(admin.ModelAdmin):
-    list_display = ["thumbnail", "title", "kind", "dimensions", "file_size", "uploader"]
-    list_display += ["created_at", "copy_markdown"]
+    list_display = ["thumbnail", "title", "details", "uploader", "created_at", "copy_markdown"]
     list_display_links = ["thumbnail", "title"]
     list_filter = ["kind", ("uploader", admin.RelatedOnlyFieldListFilter), "created_at"]
     list_select_related = ["uploader"]
@@ -114,7 +113,8 @@ class UploadAdmin(admin.ModelAdmin):
     @admin.display(description=_("缩略图"))
     def thumbnail(self, upload: Upload) -> str:
         if not upload.is_image:
-            return format_html('<span class="upload-file-icon">{}</span>', upload.content_type)
+            extension = upload.file.name.rsplit(".", 1)[-1].upper()
+            return format_html('<span class="upload-file-icon">{}</span>', extension)
         return format_html(
             '<img class="upload-thumb" src="{}" alt="" loading="lazy">', upload.thumbnail_url
         )
@@ -129,6 +129,13 @@ class UploadAdmin(admin.ModelAdmin):
             upload.thumbnail_url,
             upload.alt_text,
         )
+
+    @admin.display(description=_("尺寸与大小"), ordering="size")
+    def details(self, upload: Upload) -> str:
+        size = filesizeformat(upload.size)
+        if not upload.is_image:
+            return size
+        return format_html("{}×{}<br>{}", upload.width, upload.height, size)
 
     @admin.display(description=_("尺寸"))
     def dimensions(self, upload: Upload) -> str:

@@ -1,9 +1,13 @@
 from django import forms
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from uploads.models import Upload
 from uploads.services import check_upload
-from uploads.validation import UploadRefused
+from uploads.validation import FILE_TYPES, IMAGE_EXTENSIONS, UploadRefused
+
+ACCEPT = ",".join(f".{extension}" for extension in sorted(IMAGE_EXTENSIONS | set(FILE_TYPES)))
 
 _CONTROLS = {chr(c) for c in range(32)} | {"\x7f"}
 
@@ -36,6 +40,11 @@ class UploadForm(_TextFieldsMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["upload"].help_text = _(
+            "JPEG、PNG、GIF、WebP 图片，或 PDF、ZIP、TXT、CSV、TeX、BibTeX 附件；最大 %(limit)s。"
+            "不接受 SVG 与 HTML。"
+        ) % {"limit": filesizeformat(settings.SPACES_UPLOAD_MAX_BYTES)}
+        self.fields["upload"].widget.attrs["accept"] = ACCEPT
         self.fields["title"].required = False
         self.fields["title"].help_text = _("留空则用文件名。")
         self.found = None

@@ -48,6 +48,8 @@
     var maxBytes = parseInt(source.dataset.maxBytes || "0", 10);
     var zone = source.closest(".form-row") || source.parentNode;
 
+    // Where the cursor was when the dialog opened: showing a modal dialog may move it.
+    var saved = null;
     function insert(markdown) {
       var editor = window.SpacesEditor;
       if (editor && typeof editor.insertAtCursor === "function") {
@@ -55,7 +57,9 @@
         return;
       }
       // A figure is an image alone in its paragraph: blank lines around it as needed.
-      var start = source.selectionStart, end = source.selectionEnd;
+      var start = saved ? saved[0] : source.selectionStart;
+      var end = saved ? saved[1] : source.selectionEnd;
+      saved = null;
       var before = source.value.slice(0, start), after = source.value.slice(end);
       var lead = !before || /\n\n$/.test(before) ? "" : /\n$/.test(before) ? "\n" : "\n\n";
       var tail = !after || /^\n\n/.test(after) ? "" : /^\n/.test(after) ? "\n" : "\n\n";
@@ -125,6 +129,7 @@
     });
 
     function open(file) {
+      saved = [source.selectionStart, source.selectionEnd];
       uploadPane.reset();
       choose(file || null);
       showTab(false);
