@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "comments",
     "uploads",
     "importers",
+    "stats",
 ]
 if DATABASE_URL.startswith(("postgres://", "postgresql://")):
     INSTALLED_APPS.append("django.contrib.postgres")
