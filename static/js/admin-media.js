@@ -2,6 +2,7 @@
    it is uploaded to the media library and `![alt](url)` is inserted at the cursor.
 
    Inserts through window.SpacesEditor.insertAtCursor(text) when the code editor provides it,
+   or a cancelable CustomEvent "spaces:insert" (detail.text) on the field that an editor handles,
    else into the plain <textarea id="id_body">. window.SpacesMedia.open() opens the dialog (for a
    toolbar button). Endpoints come from the body field's data-upload-url / data-library-url. */
 (function () {
@@ -51,11 +52,15 @@
     // Where the cursor was when the dialog opened: showing a modal dialog may move it.
     var saved = null;
     function insert(markdown) {
+      var block = "\n\n" + markdown + "\n\n";
       var editor = window.SpacesEditor;
       if (editor && typeof editor.insertAtCursor === "function") {
-        editor.insertAtCursor("\n\n" + markdown + "\n\n");
+        editor.insertAtCursor(block);
         return;
       }
+      // An editor may instead listen for this event on the field and cancel it once it inserted.
+      var event = new CustomEvent("spaces:insert", {detail: {text: block}, cancelable: true});
+      if (!source.dispatchEvent(event)) return;
       // A figure is an image alone in its paragraph: blank lines around it as needed.
       var start = saved ? saved[0] : source.selectionStart;
       var end = saved ? saved[1] : source.selectionEnd;
