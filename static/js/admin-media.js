@@ -75,6 +75,7 @@
 
     // --- the dialog ---------------------------------------------------------------------------
     var chosen = null;
+    var pasted = false;  // a pasted image's name says nothing ("image.png"): title it by its alt
     var fileInput = el("input", {type: "file", name: "file", accept: "image/*,.pdf,.zip,.txt,.csv,.tex,.bib"});
     var preview = el("img", {class: "spaces-media-preview", alt: "", hidden: ""});
     var fileName = el("span", {class: "spaces-media-name"});
@@ -133,7 +134,8 @@
       if (files.length) choose(files[0]);
     });
 
-    function open(file) {
+    function open(file, fromClipboard) {
+      pasted = !!fromClipboard;
       saved = [source.selectionStart, source.selectionEnd];
       uploadPane.reset();
       choose(file || null);
@@ -155,6 +157,7 @@
       body.append("file", chosen, chosen.name || "pasted.png");
       body.append("alt_text", alt.value);
       body.append("caption", caption.value);
+      if (pasted) body.append("title", alt.value);
       submit.disabled = true;
       error.textContent = "上传中…";
       fetch(uploadUrl, {
@@ -183,7 +186,7 @@
           (data.results || []).forEach(function (item) {
             var pick = el("button", {type: "button", class: "spaces-media-pick", title: item.title}, [
               item.thumbnail ? el("img", {src: item.thumbnail, alt: "", loading: "lazy"})
-                             : el("span", {class: "spaces-media-fileicon", text: "文件"}),
+                             : el("span", {class: "spaces-media-fileicon", text: item.url.split(".").pop().toUpperCase()}),
               el("span", {class: "spaces-media-title", text: item.title}),
             ]);
             pick.addEventListener("click", function () { close(); insert(item.markdown); });
@@ -218,7 +221,7 @@
       if (!files.length) return;
       event.preventDefault();
       event.stopPropagation();
-      open(files[0]);
+      open(files[0], true);
     }, true);
 
     var button = el("button", {type: "button", class: "button spaces-media-open", text: "插入图片或文件"});

@@ -68,6 +68,7 @@ def test_image_pasted_or_dropped_into_the_editor_becomes_a_figure(
 
     upload = Upload.objects.get()
     assert upload.uploader.has_perm("uploads.add_upload")
+    assert upload.title == ("粘贴的示意图" if kind == "paste" else "clipboard")
     assert f"![粘贴的示意图]({upload.file.url})" in page.evaluate(BODY_TEXT)
     figure = page.locator(".spaces-preview figure img")
     figure.wait_for(timeout=10_000)
