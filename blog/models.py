@@ -374,6 +374,77 @@ class PostAuthor(models.Model):
         return f"{self.post_id}: {self.author}"
 
 
+class PostRevision(models.Model):
+    """A saved state of a post, kept at every save: its history lists, compares and restores them.
+
+    Bylines, categories and tags are kept as [id, name] pairs so that a revision still reads
+    right after an author, category or tag is renamed or deleted.
+    """
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="revisions")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="post_revisions",
+        verbose_name=_("保存者"),
+    )
+    created_at = models.DateTimeField(_("保存时间"), default=timezone.now)
+    title = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("正文"), blank=True, default="")
+    excerpt = models.TextField(_("摘要"), blank=True, default="")
+    format = models.CharField(_("格式"), max_length=8, choices=Post.Format.choices)
+    status = models.CharField(_("状态"), max_length=10, choices=Post.Status.choices)
+    published_at = models.DateTimeField(_("发布时间"))
+    bylines = models.JSONField(_("作者"), default=list, blank=True)
+    categories = models.JSONField(_("分类"), default=list, blank=True)
+    tags = models.JSONField(_("标签"), default=list, blank=True)
+    note = models.CharField(_("说明"), max_length=200, blank=True, default="")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("修订")
+        verbose_name_plural = _("修订")
+        indexes = [models.Index(fields=["post", "-created_at"], name="post_revision_post_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.post_id} @ {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:blog_post_revision", args=[self.post_id, self.pk])
+
+
+class PostAutosave(models.Model):
+    """The text a user's editor last autosaved for a post (or for a new post: `post` empty).
+
+    Never read by the site: it only comes back to its own user's editor, who may restore it.
+    """
+
+    post = models.ForeignKey(
+        Post, on_delete=models.CASCADE, null=True, blank=True, related_name="autosaves"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="post_autosaves"
+    )
+    title = models.CharField(_("标题"), max_length=200, blank=True, default="")
+    body = models.TextField(_("正文"), blank=True, default="")
+    saved_at = models.DateTimeField(_("自动保存时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("自动保存")
+        verbose_name_plural = _("自动保存")
+        constraints = [
+            models.UniqueConstraint(fields=["post", "user"], name="post_autosave_unique"),
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(post__isnull=True), name="post_autosave_new_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.post_id or 'new'} / {self.user_id}"
+
+
 class PostDailyViews(models.Model):
     """How many counted reads a post had on one day (site time zone)."""
 
