@@ -11,8 +11,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from blog import roles
+from blog import revisions, roles
 from blog.counting import top_posts
+from blog.editing import WritingAdminMixin
+from blog.forms import PostAdminForm, publication_state
 from blog.models import Author, Category, Page, Post, PostAuthor, Tag
 from blog.services import sync_citations
 
@@ -122,17 +124,31 @@ class PublicationFilter(admin.SimpleListFilter):
 
 
 @admin.register(Post)
-class PostAdmin(admin.ModelAdmin):
+class PostAdmin(WritingAdminMixin, admin.ModelAdmin):
     list_display = ["title", "byline", "state", "published_at", "view_count"]
     list_filter = [PublicationFilter, "categories", "authors"]
     search_fields = ["title", "body"]
     date_hierarchy = "published_at"
     inlines = [PostAuthorInline]
     filter_horizontal = ["categories", "tags"]
-    readonly_fields = ["view_count", "updated_at"]
+    form = PostAdminForm
+    change_form_template = "admin/blog/post/change_form.html"
+    readonly_fields = ["view_count", "updated_at", "current_state"]
     fieldsets = [
-        (None, {"fields": ["title", "body"]}),
-        (_("发布"), {"fields": ["status", "published_at", "comments_enabled"]}),
+        (None, {"fields": ["title", "body", "edit_base"]}),
+        (
+            _("发布"),
+            {
+                "classes": ["spaces-publishing"],
+                "fields": [
+                    "current_state",
+                    "publication",
+                    "published_at",
+                    "status",
+                    "comments_enabled",
+                ],
+            },
+        ),
         (_("分类与标签"), {"fields": ["categories", "tags"]}),
         (
             _("其他"),
@@ -145,8 +161,31 @@ class PostAdmin(admin.ModelAdmin):
     actions = ["publish_now", "make_draft"]
 
     class Media:
-        js = ["js/math.js", "js/admin-preview.js", "js/admin-media.js"]
+        js = [
+            "js/math.js",
+            "vendor/codemirror/codemirror.js",
+            "js/admin-editor.js",
+            "js/admin-preview.js",
+            "js/admin-media.js",
+        ]
         css = {"all": ["css/admin-preview.css", "css/admin-media.css"]}
+
+    def get_form(self, request: HttpRequest, obj: Post | None = None, change: bool = False, **kw):
+        form = super().get_form(request, obj, change, **kw)
+        form.can_publish = roles.can_publish(request.user)
+        return form
+
+    def render_change_form(self, request: HttpRequest, context: dict, *args, obj=None, **kwargs):
+        if autosave := revisions.offered_autosave(obj, request.user):
+            context["autosave"] = autosave
+            context["autosave_data"] = {"title": autosave.title, "body": autosave.body}
+        context["autosave_url"] = self.autosave_url(obj)
+        context["autosave_seconds"] = settings.SPACES_AUTOSAVE_SECONDS
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
+
+    @admin.display(description=_("当前状态"))
+    def current_state(self, post: Post) -> str:
+        return publication_state(post)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         queryset = super().get_queryset(request).filter(kind=self.model.Kind.POST).with_authors()
@@ -198,6 +237,11 @@ class PostAdmin(admin.ModelAdmin):
     def has_publish_permission(self, request: HttpRequest) -> bool:
         return roles.can_publish(request.user)
 
+    def save_model(self, request: HttpRequest, obj: Post, form, change: bool) -> None:
+        if change:
+            revisions.record_baseline(obj.pk)
+        super().save_model(request, obj, form, change)
+
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
         super().save_related(request, form, formsets, change)
         post = form.instance
@@ -208,10 +252,15 @@ class PostAdmin(admin.ModelAdmin):
             )
             PostAuthor.objects.create(post=post, author=author)
         sync_citations(post)
+        # Last, so that the revision holds the bylines, categories and tags just saved.
+        revisions.record_revision(post, request.user)
+        revisions.discard_autosave(post, request.user)
+        if not change:
+            revisions.discard_autosave(None, request.user)
 
     def get_urls(self) -> list[URLPattern]:
         top = path("top/", self.admin_site.admin_view(self.top_posts_view), name="blog_post_top")
-        return [top, *super().get_urls()]
+        return [top, *self.writing_urls(), *super().get_urls()]
 
     def top_posts_view(self, request: HttpRequest) -> HttpResponse:
         """Most read posts today, in 7 and 30 days and of all time (linked from the list)."""
@@ -233,9 +282,11 @@ class PostAdmin(admin.ModelAdmin):
         count = 0
         for post in queryset:
             if self.has_change_permission(request, post):
+                revisions.record_baseline(post.pk)
                 post.status = Post.Status.PUBLISHED
                 post.published_at = timezone.now()
                 post.save(update_fields=["status", "published_at", "updated_at"])
+                revisions.record_revision(post, request.user)
                 count += 1
         self.message_user(
             request, ngettext("已发布 %d 篇文章。", "已发布 %d 篇文章。", count) % count
@@ -246,8 +297,10 @@ class PostAdmin(admin.ModelAdmin):
         count = 0
         for post in queryset:
             if self.has_change_permission(request, post):
+                revisions.record_baseline(post.pk)
                 post.status = Post.Status.DRAFT
                 post.save(update_fields=["status", "updated_at"])
+                revisions.record_revision(post, request.user)
                 count += 1
         self.message_user(
             request,
@@ -266,13 +319,27 @@ class PageAdmin(PostAdmin):
     date_hierarchy = None
     filter_horizontal = []
     fieldsets = [
-        (None, {"fields": ["title", "slug", "body"]}),
-        (_("发布"), {"fields": ["status", "published_at", "comments_enabled", "menu_order"]}),
+        (None, {"fields": ["title", "slug", "body", "edit_base"]}),
+        (
+            _("发布"),
+            {
+                "classes": ["spaces-publishing"],
+                "fields": [
+                    "current_state",
+                    "publication",
+                    "published_at",
+                    "status",
+                    "comments_enabled",
+                    "menu_order",
+                ],
+            },
+        ),
         (_("其他"), {"classes": ["collapse"], "fields": ["format", "view_count", "updated_at"]}),
     ]
 
     def get_urls(self) -> list[URLPattern]:
-        return admin.ModelAdmin.get_urls(self)  # the most-read list is the articles' own
+        # The most-read list is the articles' own; revisions and autosave are the page's.
+        return [*self.writing_urls(), *admin.ModelAdmin.get_urls(self)]
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return roles.can_manage_pages(request.user)

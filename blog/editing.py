@@ -18,23 +18,32 @@ TITLE_LIMIT = Post._meta.get_field("title").max_length
 class WritingAdminMixin:
     """Adds a post's revision pages and its autosave endpoint to a ModelAdmin of Post."""
 
+    def _url_name(self, suffix: str) -> str:
+        return f"{self.opts.app_label}_{self.opts.model_name}_{suffix}"
+
     def writing_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view
+        name = self._url_name("")[:-1]
         return [
-            path("add/autosave/", view(self.autosave_view), name="blog_post_autosave_new"),
-            path("<int:pk>/autosave/", view(self.autosave_view), name="blog_post_autosave"),
-            path("<int:pk>/revisions/", view(self.revision_list_view), name="blog_post_revisions"),
+            path("add/autosave/", view(self.autosave_view), name=f"{name}_autosave_new"),
+            path("<int:pk>/autosave/", view(self.autosave_view), name=f"{name}_autosave"),
+            path("<int:pk>/revisions/", view(self.revision_list_view), name=f"{name}_revisions"),
             path(
                 "<int:pk>/revisions/<int:revision_id>/",
                 view(self.revision_view),
-                name="blog_post_revision",
+                name=f"{name}_revision",
             ),
             path(
                 "<int:pk>/revisions/<int:revision_id>/restore/",
                 view(self.restore_view),
-                name="blog_post_revision_restore",
+                name=f"{name}_revision_restore",
             ),
         ]
+
+    def autosave_url(self, post: Post | None) -> str:
+        if post is None or post.pk is None:
+            return reverse(f"admin:{self._url_name('autosave_new')}")
+        return reverse(f"admin:{self._url_name('autosave')}", args=[post.pk])
 
     def _editable_post(self, request: HttpRequest, pk: int, *, change: bool) -> Post:
         post = self.get_queryset(request).filter(pk=pk).first()
@@ -76,12 +85,14 @@ class WritingAdminMixin:
 
     def restore_view(self, request: HttpRequest, pk: int, revision_id: int) -> HttpResponse:
         if request.method != "POST":
-            return redirect("admin:blog_post_revision", pk, revision_id)
+            return redirect(
+                f"admin:{self.opts.app_label}_{self.opts.model_name}_revision", pk, revision_id
+            )
         post = self._editable_post(request, pk, change=True)
         revision = get_object_or_404(post.revisions, pk=revision_id)
         revisions.restore_revision(revision, request.user)
         messages.success(request, _("已恢复这个修订；恢复本身也记为一个新的修订。"))
-        return redirect("admin:blog_post_change", pk)
+        return redirect(f"admin:{self._url_name('change')}", pk)
 
     def autosave_view(self, request: HttpRequest, pk: int | None = None) -> JsonResponse:
         """Keep the editor's text for this user (discard=1 drops it); never touches the post."""
@@ -115,9 +126,3 @@ def _autosave(admin, request: HttpRequest, pk: int | None) -> JsonResponse:
             % {"time": timezone.localtime(autosave.saved_at).strftime("%H:%M:%S")},
         }
     )
-
-
-def autosave_url(post: Post | None) -> str:
-    if post is None or post.pk is None:
-        return reverse("admin:blog_post_autosave_new")
-    return reverse("admin:blog_post_autosave", args=[post.pk])

@@ -411,9 +411,6 @@ class PostRevision(models.Model):
     def __str__(self) -> str:
         return f"{self.post_id} @ {self.created_at:%Y-%m-%d %H:%M:%S}"
 
-    def get_absolute_url(self) -> str:
-        return reverse("admin:blog_post_revision", args=[self.post_id, self.pk])
-
 
 class PostAutosave(models.Model):
     """The text a user's editor last autosaved for a post (or for a new post: `post` empty).

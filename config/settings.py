@@ -53,6 +53,8 @@ SPACES_BASE_URL = os.environ.get("SPACES_BASE_URL", "").rstrip("/")
 SPACES_OLD_HOSTS = env_list("SPACES_OLD_HOSTS")
 SPACES_CITATION_KEY = os.environ.get("SPACES_CITATION_KEY", "spaces")
 SPACES_POSTS_PER_PAGE = int(os.environ.get("SPACES_POSTS_PER_PAGE", "8"))
+# How often the post editor autosaves while the text changes.
+SPACES_AUTOSAVE_SECONDS = int(os.environ.get("SPACES_AUTOSAVE_SECONDS", "30"))
 SPACES_VIEW_BUFFER = env_bool("SPACES_VIEW_BUFFER", False)
 # Feeds: how many posts, and whole articles instead of excerpts with a link.
 SPACES_FEED_ITEMS = int(os.environ.get("SPACES_FEED_ITEMS", "10"))

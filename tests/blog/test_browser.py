@@ -105,8 +105,8 @@ def test_admin_live_preview_typesets_math(live_server, browser, client):
     )
     page = context.new_page()
     page.goto(live_server.url + "/admin/blog/post/add/")
-    page.fill(
-        "#id_body", "预览 $\\alpha^2$ 与\n$$\\int_0^1 x\\,dx$$\n<script>window.hacked=1</script>"
+    page.locator(".cm-content").fill(
+        "预览 $\\alpha^2$ 与\n$$\\int_0^1 x\\,dx$$\n<script>window.hacked=1</script>"
     )
     preview = page.locator(".spaces-preview")
     preview.locator("mjx-container").first.wait_for(timeout=15_000)

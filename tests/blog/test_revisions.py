@@ -324,3 +324,19 @@ def test_publish_action_needs_the_publish_permission(client):
     client.post("/admin/blog/post/", {"action": "publish_now", "_selected_action": [post.pk]})
     post.refresh_from_db()
     assert post.status == Post.Status.DRAFT
+
+
+def test_page_saves_keep_revisions_and_refuse_stale_forms(client, editor):
+    page = PostFactory(kind=Post.Kind.PAGE, title="关于", slug="about", body="第一版")
+    url = f"/admin/blog/page/{page.pk}/change/"
+    data = form_data(page, body="第二版", publication="publish", slug="about", menu_order="0")
+    stale = data | {"body": "过时的改动"}
+    assert client.post(url, data).status_code == 302
+    page.refresh_from_db()
+    assert [r.body for r in page.revisions.all()] == ["第二版", "第一版"]
+    assert client.get(f"/admin/blog/page/{page.pk}/revisions/").status_code == 200
+    assert "保存被拒绝" in client.post(url, stale).content.decode()
+    page.refresh_from_db()
+    assert page.body == "第二版"
+    autosave = client.post(f"/admin/blog/page/{page.pk}/autosave/", {"title": "关于", "body": "x"})
+    assert autosave.status_code == 200

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('blog', '0008_roles_complete'),
+        ('blog', '0011_category_parent'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
