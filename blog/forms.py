@@ -83,7 +83,11 @@ class PostAdminForm(forms.ModelForm):
 
     def clean(self) -> dict:
         data = super().clean()
-        action = data.get("publication") or self._action_from_status(data)
+        action = data.get("publication")
+        # A client that changed the (hidden) status rather than the control means the status.
+        status_changed = data.get("status") and data["status"] != self.instance.status
+        if not action or (status_changed and action == self.initial.get("publication")):
+            action = self._action_from_status(data)
         if action is None:
             self._check_conflict(data)
             return data
@@ -100,7 +104,7 @@ class PostAdminForm(forms.ModelForm):
             data["status"] = Post.Status.PUBLISHED
             # Publishing a draft or a scheduled post means now; a published post keeps its date.
             already_public = self.instance.pk is not None and self.instance.is_public
-            if data.get("publication") and not already_public:
+            if action == data.get("publication") and not already_public:
                 data["published_at"] = now
         else:
             data["status"] = action
