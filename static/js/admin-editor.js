@@ -68,7 +68,7 @@
     var tabs = element("div", "spaces-editor-tabs");
     tabs.setAttribute("role", "tablist");
     [["edit", "编辑"], ["preview", "预览"]].forEach(function (tab) {
-      var button = element("button", "button", tab[1]);
+      var button = element("button", "", tab[1]);
       button.type = "button";
       button.setAttribute("role", "tab");
       button.dataset.view = tab[0];

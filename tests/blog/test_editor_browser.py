@@ -16,7 +16,7 @@ LONG_FORMULA = r"""## 一个长公式
 设 $f$ 在 $[a,b]$ 上连续，则
 
 \begin{equation}
-\int_a^b f(x)\,dx = \frac{h}{2}\sum_{k=0}^{n-1}\bigl(f(x_k) + f(x_{k+1})\bigr)
+\int_a^b f(x)\,dx = \frac{h}{2}\sum_{k<n}\bigl(f(x_k) + f(x_{k+1})\bigr)
 - \sum_{m\ge1} \frac{B_{2m} h^{2m}}{(2m)!}\bigl(f^{(2m-1)}(b) - f^{(2m-1)}(a)\bigr)
 \label{eq:long}
 \end{equation}
@@ -80,13 +80,15 @@ def test_editor_with_long_formula_previews_numbered(live_server, browser, client
     assert "(1)" in text  # the equation's number, and \eqref's reference to it
     assert text.count("(1)") >= 2
     assert preview.locator("mjx-merror").count() == 0
-    # The number is in its formula's visible (scrolling) box, not pushed out of sight.
-    tag_left, box_right = preview.locator("[id^='mjx-eqn']").first.evaluate(
-        """tag => [tag.getBoundingClientRect().left,
+    # Side by side, the preview is as wide as an article, so the number is in view. (MathJax 4
+    # sizes a numbered row a few pixels wider than the box it measured, on the site as here.)
+    tag_left, tag_right, box_right = preview.locator("[id^='mjx-eqn']").first.evaluate(
+        """tag => [tag.getBoundingClientRect().left, tag.getBoundingClientRect().right,
                    tag.closest("mjx-container").getBoundingClientRect().right]"""
     )
     if width >= 1200:
         assert tag_left < box_right
+        assert tag_right <= box_right + 5
     assert preview.locator("h2").evaluate("h => getComputedStyle(h).backgroundColor") in {
         "rgba(0, 0, 0, 0)",
         "transparent",
