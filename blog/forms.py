@@ -51,7 +51,7 @@ def current_publication(post: Post) -> str:
 class PostAdminForm(forms.ModelForm):
     """The admin's post form; `can_publish` is set by the admin per user."""
 
-    can_publish = True
+    can_publish = False
     publication = forms.ChoiceField(
         label=gettext_lazy("发布方式"),
         choices=PUBLICATION_CHOICES,
