@@ -48,6 +48,10 @@
       ["\n<!--more-->\n", "", ""]],
   ];
 
+  function hasFiles(transfer) {
+    return Boolean(transfer) && Array.prototype.indexOf.call(transfer.types || [], "Files") >= 0;
+  }
+
   function shortcutLabel(key) {
     return key.replace("Mod-", MOD).replace("Shift-", "Shift+").replace(/-(.)$/, "+$1");
   }
@@ -139,6 +143,11 @@
           language.of(languageFor()),
           CM.placeholder("正文（Markdown，公式用 $…$ 与 $$…$$）"),
           CM.EditorView.contentAttributes.of({"aria-label": "正文", spellcheck: "false"}),
+          // Dropped or pasted files are the media library's (admin-media.js), not text to insert.
+          CM.EditorView.domEventHandlers({
+            drop: function (event) { return hasFiles(event.dataTransfer); },
+            paste: function (event) { return hasFiles(event.clipboardData); },
+          }),
           CM.EditorView.updateListener.of(function (update) {
             if (!update.docChanged) return;
             source.value = update.state.doc.toString();
@@ -175,7 +184,9 @@
       return true;
     }
     source.addEventListener("spaces:insert", function (event) {
-      if (event.detail && typeof event.detail.text === "string") insertAtCursor(event.detail.text);
+      if (!event.detail || typeof event.detail.text !== "string") return;
+      insertAtCursor(event.detail.text);
+      event.preventDefault();  // tells a cancelable event's sender the text is in
     });
     window.SpacesEditor = {view: view, insertAtCursor: insertAtCursor};
 
