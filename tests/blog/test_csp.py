@@ -99,7 +99,7 @@ def test_the_admin_and_its_preview_work_under_the_policy(live_server, browser, c
         page.goto(live_server.url + url)
         assert page.evaluate("window.cspViolations") == [], url
     page.goto(live_server.url + "/admin/blog/post/add/")
-    page.fill("#id_body", "预览 $\\alpha^2$ 与\n$$\\int_0^1 x\\,dx$$")
+    page.locator(".cm-content").fill("预览 $\\alpha^2$ 与\n$$\\int_0^1 x\\,dx$$")  # the editor
     preview = page.locator(".spaces-preview")
     preview.locator("mjx-container").first.wait_for(timeout=15_000)
     page.wait_for_load_state("networkidle")
