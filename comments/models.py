@@ -1,8 +1,10 @@
+import ipaddress
 import re
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.validators import URLValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator, validate_email
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
@@ -30,6 +32,16 @@ def shown_to(own_ids: list[int]) -> Q:
 
 class CommentQuerySet(TreeQuerySet):
     """Read vocabulary for comments: only approved comments of public posts ever reach readers."""
+
+    def moderated_by(self, user) -> "CommentQuerySet":
+        """The comments `user` moderates: all with `moderate_any_comment` (editors, moderators),
+        else those on the user's own posts (authors)."""
+        if user.is_superuser or user.has_perm("comments.moderate_any_comment"):
+            return self
+        return self.filter(post__post_authors__author__user=user.pk)
+
+    def pending(self) -> "CommentQuerySet":
+        return self.filter(status=Comment.Status.PENDING)
 
     def approved(self) -> "CommentQuerySet":
         return self.filter(status=Comment.Status.APPROVED)
@@ -247,3 +259,88 @@ def editable_until(created_at: datetime) -> datetime:
 
 # A writer sees their comment held as spam as "awaiting moderation" too, so spammers learn nothing.
 OWN_PENDING = (Comment.Status.PENDING, Comment.Status.SPAM)
+
+
+_DOMAIN_RE = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9\u00a1-\uffff-]{1,63}\.)*[a-z0-9\u00a1-\uffff-]{1,63}$"
+)
+
+
+class BlocklistEntry(models.Model):
+    """A word, e-mail address, domain, or IP address or network whose comments are spam.
+
+    comments.blocklist compiles these rows (and SPACES_COMMENT_BLOCKLIST) for the moderator."""
+
+    class Kind(models.TextChoices):
+        WORD = "word", _("词语")
+        EMAIL = "email", _("电子邮箱")
+        DOMAIN = "domain", _("域名")
+        IP = "ip", _("IP 地址或网段")
+
+    kind = models.CharField(_("类型"), max_length=6, choices=Kind.choices)
+    value = models.CharField(
+        _("内容"),
+        max_length=254,
+        help_text=_(
+            "词语：出现在名字、邮箱、网址或正文中即屏蔽；域名：也屏蔽其子域名；"
+            "IP：单个地址或网段，如 203.0.113.0/24。"
+        ),
+    )
+    note = models.CharField(_("备注"), max_length=200, blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("添加者"),
+        editable=False,
+    )
+    created_at = models.DateTimeField(_("添加时间"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["kind", "value"]
+        verbose_name = _("屏蔽规则")
+        verbose_name_plural = _("屏蔽列表")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "value"], name="blocklist_entry_unique"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["word", "email", "domain", "ip"]),
+                name="blocklist_entry_kind_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.value}"
+
+    def clean(self) -> None:
+        """Normalise the value for its kind (so that matching is a plain comparison)."""
+        try:
+            self.value = normalise_block_value(self.kind, self.value)
+        except ValueError as error:
+            raise ValidationError({"value": str(error)}) from None
+
+
+def normalise_block_value(kind: str, value: str) -> str:
+    """The stored form of a blocklist value; ValueError with a message when it is not one."""
+    value = strip_controls(value).strip()
+    if not value:
+        raise ValueError(_("内容不能为空。"))
+    if kind == BlocklistEntry.Kind.IP:
+        try:
+            return str(ipaddress.ip_network(value, strict=False))
+        except ValueError:
+            raise ValueError(_("不是有效的 IP 地址或网段。")) from None
+    if kind == BlocklistEntry.Kind.EMAIL:
+        value = value.lower()
+        try:
+            validate_email(value)
+        except ValidationError:
+            raise ValueError(_("不是有效的电子邮箱地址。")) from None
+        return value
+    if kind == BlocklistEntry.Kind.DOMAIN:
+        value = value.lower().removeprefix("@").strip(".")
+        if not _DOMAIN_RE.match(value):
+            raise ValueError(_("不是有效的域名（例如 example.com）。"))
+        return value
+    return value.casefold()

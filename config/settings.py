@@ -78,6 +78,9 @@ SPACES_COMMENT_EDIT_SECONDS = int(os.environ.get("SPACES_COMMENT_EDIT_SECONDS", 
 SPACES_COMMENT_MAX_LINKS = int(os.environ.get("SPACES_COMMENT_MAX_LINKS", "2"))
 SPACES_COMMENT_MIN_INTERVAL = int(os.environ.get("SPACES_COMMENT_MIN_INTERVAL", "60"))
 SPACES_COMMENT_HOURLY_LIMIT = int(os.environ.get("SPACES_COMMENT_HOURLY_LIMIT", "20"))
+# Commenters with an approved comment are limited per e-mail address instead of per IP address.
+SPACES_COMMENT_KNOWN_MIN_INTERVAL = int(os.environ.get("SPACES_COMMENT_KNOWN_MIN_INTERVAL", "10"))
+SPACES_COMMENT_KNOWN_HOURLY_LIMIT = int(os.environ.get("SPACES_COMMENT_KNOWN_HOURLY_LIMIT", "60"))
 # Words, domains and IP addresses or networks; a comment matching one is marked as spam.
 SPACES_COMMENT_BLOCKLIST = env_list("SPACES_COMMENT_BLOCKLIST")
 # How many reverse proxies in front of the app append to X-Forwarded-For (0: use REMOTE_ADDR).

@@ -6,6 +6,8 @@ def _comment_settings(settings):
     """No rate limits, blocklist or Akismet unless a test asks; the defaults for the rest."""
     settings.SPACES_COMMENT_MIN_INTERVAL = 0
     settings.SPACES_COMMENT_HOURLY_LIMIT = 0
+    settings.SPACES_COMMENT_KNOWN_MIN_INTERVAL = 0
+    settings.SPACES_COMMENT_KNOWN_HOURLY_LIMIT = 0
     settings.SPACES_COMMENT_BLOCKLIST = []
     settings.SPACES_COMMENT_MAX_LINKS = 2
     settings.SPACES_COMMENT_MAX_DEPTH = 10

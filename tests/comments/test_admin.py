@@ -31,8 +31,12 @@ def action(client, name: str, *comments):
 def test_moderators_group_can_view_and_change_comments_only():
     group = Group.objects.get(name="Moderators")
     assert sorted(group.permissions.values_list("codename", flat=True)) == [
+        "add_blocklistentry",
+        "change_blocklistentry",
         "change_comment",
+        "delete_blocklistentry",
         "moderate_any_comment",
+        "view_blocklistentry",
         "view_comment",
     ]
 
