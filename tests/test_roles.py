@@ -9,9 +9,11 @@ from django.test import Client
 from django.utils import timezone
 
 from blog.models import Author, Category, Post, PostAuthor, Tag
-from comments.models import Comment
+from comments.models import BlocklistEntry, Comment
 from tests.admin_forms import submit
 from tests.factories import AuthorFactory, CategoryFactory, CommentFactory, PostFactory, UserFactory
+from uploads.models import Upload
+from uploads.services import create_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -30,6 +32,11 @@ class World:
     own_comment: Comment
     others_comment: Comment
     pending_by_other: Post
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture
@@ -199,6 +206,36 @@ def reply_on_own_post(w: World) -> bool:
     return Comment.objects.filter(parent=w.own_comment, user=w.user).exists()
 
 
+def upload_image(w: World) -> bool:
+    from tests.uploads.conftest import image_file
+
+    api = "/admin/uploads/upload/api/upload/"
+    w.client.post(api, {"file": image_file("fig.png", 300, 200), "alt_text": "示意图"})
+    return Upload.objects.filter(uploader=w.user).exists()
+
+
+def edit_others_upload(w: World) -> bool:
+    from tests.uploads.conftest import image_file
+
+    file = image_file("theirs.png", 300, 200)
+    theirs = create_upload(file, name=file.name, size=file.size, uploader=None, alt_text="图")
+    url = f"/admin/uploads/upload/{theirs.pk}/change/"
+    w.client.post(url, {"title": "改了", "alt_text": "图", "caption": ""})
+    return Upload.objects.get(pk=theirs.pk).title == "改了"
+
+
+def manage_blocklist(w: World) -> bool:
+    url = "/admin/comments/blocklistentry/add/"
+    w.client.post(url, {"kind": "word", "value": "casino", "note": ""})
+    return BlocklistEntry.objects.filter(value="casino").exists()
+
+
+def block_a_commenter(w: World) -> bool:
+    data = {"action": "block_email", "_selected_action": [w.own_comment.pk]}
+    w.client.post("/admin/comments/comment/", data)
+    return BlocklistEntry.objects.filter(value=w.own_comment.author_email).exists()
+
+
 # role order: Contributors, Authors, Editors, Moderators
 MATRIX: dict[Callable[[World], bool], tuple[bool, bool, bool, bool]] = {
     write_draft: (True, True, True, False),
@@ -224,6 +261,10 @@ MATRIX: dict[Callable[[World], bool], tuple[bool, bool, bool, bool]] = {
     set_byline_of_others_post: (False, False, True, False),
     edit_others_profile: (False, False, True, False),
     moderate_others_posts_comment: (False, False, True, True),
+    upload_image: (False, True, True, False),
+    edit_others_upload: (False, False, True, False),
+    manage_blocklist: (False, False, True, True),
+    block_a_commenter: (False, False, True, True),
 }
 
 
