@@ -191,7 +191,8 @@ class CommentModerator:
     def check_rate_in_database(self, allowance: "Allowance") -> None:
         """The same limits, counting the writer's stored comments: slower, but never refusing
         everyone while the shared cache is down."""
-        logger.warning("The cache is unreachable; counting comments in the database.")
+        per = "e-mail address" if allowance.known else "IP"
+        logger.warning("The cache is unreachable; counting comments per %s in the database.", per)
         now = timezone.now()
         interval, limit = allowance.interval, allowance.limit
         if interval > 0:

@@ -3,6 +3,7 @@
 from unittest import mock
 
 import pytest
+from django.utils import timezone
 
 from comments.models import Comment
 from tests.comments.helpers import form_data
@@ -78,3 +79,23 @@ def test_known_commenters_interval_says_how_many_seconds_remain(client, settings
     assert refused.status_code == 429
     assert refused["Retry-After"] == "6"
     assert "6 秒后再试" in refused.content.decode()
+
+
+def test_known_commenters_are_counted_per_email_in_the_database_while_redis_is_down(
+    use_redis_cache, client, settings, monkeypatch
+):
+    monkeypatch.setattr("blog.cache.monotonic", lambda: 1_000.0)
+    use_redis_cache("redis://127.0.0.1:1/0")  # nothing listens on port 1
+    settings.SPACES_COMMENT_HOURLY_LIMIT = 1
+    settings.SPACES_COMMENT_KNOWN_HOURLY_LIMIT = 2
+    post = PostFactory()
+    earlier = timezone.now() - timezone.timedelta(hours=2)
+    CommentFactory(author_email="a@campus.example", ip_address="198.51.100.1", created_at=earlier)
+    assert post_comment(client, post, "stranger@example.com", "一").status_code == 302
+    assert post_comment(client, post, "other@example.com", "二").status_code == 429
+    codes = [post_comment(client, post, "a@campus.example", f"第{n}条").status_code for n in (1, 2)]
+    refused = post_comment(client, post, "a@campus.example", "第3条")
+    assert codes == [302, 302]
+    assert refused.status_code == 429
+    assert "您一小时内的评论已达上限（2 条）" in refused.content.decode()
+    assert int(refused["Retry-After"]) > 3500
