@@ -26,7 +26,7 @@ def grant(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('comments', '0003_roles_complete'),
+        ('comments', '0004_comment_edits'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
