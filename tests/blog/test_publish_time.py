@@ -1,9 +1,13 @@
 from datetime import UTC, datetime
+from importlib import import_module
+from unittest import mock
 
 import pytest
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from blog.models import Post, validate_publish_time
 from tests.blog.test_admin import post_form
@@ -63,3 +67,27 @@ def test_pages_show_posts_at_the_edges_of_the_range(client):
         response = client.get(url)
         assert response.status_code == 200, url
         assert "最早的文章" in response.content.decode(), url
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_clamps_rows_saved_before_the_check(settings):
+    settings.TIME_ZONE = "Asia/Shanghai"
+    early, late = PostFactory(), PostFactory()
+    check = next(c for c in Post._meta.constraints if c.name == "post_published_at_sane")
+    others = [c for c in Post._meta.constraints if c is not check]
+    # As the model stood before the check (SQLite rebuilds the table from the model).
+    with mock.patch.object(Post._meta, "constraints", others), connection.schema_editor() as editor:
+        editor.remove_constraint(Post, check)
+    try:
+        Post.objects.filter(pk=early.pk).update(published_at=datetime(1, 6, 1, tzinfo=UTC))
+        Post.objects.filter(pk=late.pk).update(published_at=datetime(9999, 6, 1, tzinfo=UTC))
+        migration = import_module("blog.migrations.0009_published_at_range")
+        migration.clamp_publish_times(apps, None)
+    finally:
+        with connection.schema_editor() as editor:
+            editor.add_constraint(Post, check)
+    early.refresh_from_db()
+    late.refresh_from_db()
+    first = timezone.localtime(early.published_at)
+    assert (first.year, first.month, first.day, first.hour) == (1900, 1, 1, 0)
+    assert timezone.localtime(late.published_at).year == 9000
