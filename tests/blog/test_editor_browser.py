@@ -100,6 +100,8 @@ def test_editor_with_long_formula_previews_numbered(live_server, browser, client
 def test_toolbar_shortcut_word_count_and_insert_api(live_server, browser, client):
     editor = UserFactory(is_staff=True, is_superuser=True)
     page = logged_in_page(browser, client, live_server, editor)
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
     page.goto(f"{live_server.url}/admin/blog/post/add/")
     page.locator(".cm-content").click()
     page.keyboard.type("中文字数 and two")
@@ -123,6 +125,7 @@ def test_toolbar_shortcut_word_count_and_insert_api(live_server, browser, client
     text = editor_text(page)
     assert "![图](/media/a.png)EVENT" in text
     assert page.input_value("#id_body") == text  # the form field follows the editor
+    assert not [m for m in console if "Content Security Policy" in m]  # no inline script
     page.context.close()
 
 
