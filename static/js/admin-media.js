@@ -118,9 +118,14 @@
       chosen = file;
       error.textContent = "";
       fileName.textContent = file ? file.name + "（" + Math.ceil(file.size / 1024) + " KB）" : "";
-      if (preview.src) URL.revokeObjectURL(preview.src);
       preview.hidden = !(file && /^image\//.test(file.type));
-      if (!preview.hidden) preview.src = URL.createObjectURL(file);
+      preview.removeAttribute("src");
+      if (!preview.hidden && file.size <= 10485760) {
+        // A data: URL, not blob:, which the Content-Security-Policy's img-src does not list.
+        var reader = new FileReader();
+        reader.onload = function () { if (chosen === file) preview.src = reader.result; };
+        reader.readAsDataURL(file);
+      }
       alt.required = !!file && /^image\//.test(file.type);
       if (file && maxBytes && file.size > maxBytes) {
         error.textContent = "文件太大，上限为 " + Math.round(maxBytes / 1048576) + " MB。";

@@ -1,10 +1,13 @@
 """The editor's media insertion in a real browser: paste or drop an image, see the figure."""
 
 import base64
+import re
 
 import pytest
 from django.conf import settings
+from playwright.sync_api import expect
 
+from tests.blog.test_csp import RECORD_VIOLATIONS
 from tests.factories import UserFactory
 from tests.uploads.conftest import image_bytes
 from uploads.models import Upload
@@ -26,6 +29,7 @@ FIRE = """([kind, data]) => {
   target.dispatchEvent(event);
   return event.defaultPrevented;
 }"""
+DATA_PNG = re.compile(r"^data:image/png;base64,")
 BODY_TEXT = """() => {
   const editor = document.querySelector(".field-body .cm-content");
   return editor ? editor.innerText : document.getElementById("id_body").value;
@@ -58,13 +62,15 @@ def test_image_pasted_or_dropped_into_the_editor_becomes_a_figure(
     live_server, browser, client, media_root, kind
 ):
     page = logged_in_page(browser, client, live_server, writer())
+    page.add_init_script(RECORD_VIOLATIONS)
     page.goto(live_server.url + "/admin/blog/post/add/")
     png = base64.b64encode(image_bytes(1200, 600)).decode()
     assert page.evaluate(FIRE, [kind, png]) is True
     dialog = page.locator("dialog.spaces-media")
+    expect(dialog.locator("img.spaces-media-preview")).to_have_attribute("src", DATA_PNG)
     dialog.locator("input[name=alt_text]").fill("粘贴的示意图")
     dialog.locator("button[type=submit]").click()
-    page.wait_for_function(f"({BODY_TEXT})().includes('![粘贴的示意图](')")
+    expect(page.locator("#id_body")).to_have_value(re.compile(r"!\[粘贴的示意图\]\("))
 
     upload = Upload.objects.get()
     assert upload.uploader.has_perm("uploads.add_upload")
@@ -74,6 +80,7 @@ def test_image_pasted_or_dropped_into_the_editor_becomes_a_figure(
     figure.wait_for(timeout=10_000)
     assert figure.get_attribute("srcset").endswith(".800w.png 800w, " + upload.file.url + " 1200w")
     assert page.locator(".spaces-preview figcaption").inner_text() == "粘贴的示意图"
+    assert page.evaluate("window.cspViolations") == []
     page.context.close()
 
 
@@ -88,7 +95,7 @@ def test_picking_from_the_library_inserts_its_markdown(live_server, browser, cli
     page.locator("button.spaces-media-open").click()
     page.get_by_role("button", name="从媒体库选择").click()
     page.locator(".spaces-media-pick", has_text="曲线图").click()
-    page.wait_for_function(f"({BODY_TEXT})().includes('![曲线](')")
+    expect(page.locator("#id_body")).to_have_value(re.compile(r"!\[曲线\]\("))
     assert upload.markdown in page.evaluate(BODY_TEXT)
     page.context.close()
 
@@ -103,9 +110,7 @@ def test_refusal_is_shown_in_the_dialog_and_nothing_inserted(
     dialog = page.locator("dialog.spaces-media")
     dialog.locator("input[name=alt_text]").fill("坏图")
     dialog.locator("button[type=submit]").click()
-    page.wait_for_function(
-        "document.querySelector('.spaces-media-error').textContent.includes('不是一张有效的图片')"
-    )
+    expect(page.locator(".spaces-media-error")).to_contain_text("不是一张有效的图片")
     assert "![" not in page.evaluate(BODY_TEXT)
     assert not Upload.objects.exists()
     page.context.close()
