@@ -48,6 +48,7 @@ from blog import rawsql
 logger = logging.getLogger(__name__)
 CACHED_HEADERS = ("Content-Type", "Last-Modified", "X-Robots-Tag")
 RELEASE_FILES = {".py", ".html", ".txt", ".xml"}
+CACHE_HEADER = "X-Page-Cache"
 GZIP_MIN_BYTES = 2 * 1024  # smaller pages gain too little from it
 ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 LOCAL_COPIES_BYTES = 64 * 1024 * 1024  # per process, for pages
@@ -461,11 +462,11 @@ def cached_page(view: Callable) -> Callable:
         key = f"spaces:page:{release()}:{get_language()}:{digest}"
         version = content_version()
         if (page := _local_copies.get_many(version, [key]).get(key)) is not None:
-            return page.response(request)
+            return served(page.response(request), "hit")
         page = _shared(key, version)
         if page is not _MISSING:
             _local_copies.keep(version, {key: page})
-            return page.response(request)
+            return served(page.response(request), "hit")
         request.spaces_holes = True
         response = view(request, *args, **kwargs)
         if hasattr(response, "render"):
@@ -484,9 +485,16 @@ def cached_page(view: Callable) -> Callable:
             _local_copies.keep(version, {key: page})
         if len(parts) > 1:
             response.content = filled(parts, fill_holes(request, parts))
-        return response
+        return served(response, "miss")
 
     return wrapper
+
+
+def served(response: HttpResponse, how: str) -> HttpResponse:
+    """Say whether the page came from the cache (`hit`) or was rendered for it (`miss`): for
+    operators and for the benchmark's hit rate. Pages the cache never holds say nothing."""
+    response[CACHE_HEADER] = how
+    return response
 
 
 def connect_signals() -> None:

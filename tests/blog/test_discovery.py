@@ -141,6 +141,16 @@ def test_page_cache_serves_anonymous_visitors_in_one_query(client, django_assert
     assert second["Content-Type"] == first["Content-Type"]
 
 
+def test_page_cache_says_whether_it_served_a_page(client, settings):
+    PostFactory(title="第一篇")
+    assert client.get("/")["X-Page-Cache"] == "miss"
+    assert client.get("/")["X-Page-Cache"] == "hit"
+    discovery._local_copies.values.clear()  # another app server: from the shared cache
+    assert client.get("/")["X-Page-Cache"] == "hit"
+    client.cookies[settings.SESSION_COOKIE_NAME] = "none"  # rendered for this reader only
+    assert "X-Page-Cache" not in client.get("/")
+
+
 def test_cached_pages_show_live_reader_counts(client):
     post = PostFactory(tags=[TagFactory(name="概率")], view_count=5)
     for url in ("/", "/tag/概率/"):
