@@ -14,9 +14,10 @@
 
   window.MathJax = {
     loader: {
-      // Every component, font and speech file comes from our static files, never from a CDN.
+      // Every component and font comes from our static files, never from a CDN.
       paths: { mathjax: vendor.slice(0, -1), fonts: vendor + "fonts" },
-      load: ["ui/safe", "[tex]/tagformat"],
+      // Only what typesetting needs: no menu, and no speech (which would load 300 KB more).
+      load: ["core", "input/tex", "output/chtml", "a11y/assistive-mml", "ui/safe", "[tex]/tagformat"],
     },
     tex: {
       inlineMath: [["$", "$"], ["\\(", "\\)"]],
@@ -24,7 +25,7 @@
       processEscapes: true,
       processEnvironments: true,
       tags: "ams",
-      // ams, newcommand, textmacros, autoload, ... are already in the tex-chtml defaults.
+      // ams, newcommand, autoload, ... are already in input/tex.
       packages: { "[+]": ["tagformat"] },
       tagformat: {
         id: function (id) {
@@ -36,21 +37,11 @@
     options: {
       ignoreHtmlClass: "mathjax_ignore",
       processHtmlClass: "arithmatex",
-      // Screen readers get MathML. MathJax's own speech would also turn every link in math into
-      // a script-driven one; without it \eqref stays a real <a href="#…">.
-      menuOptions: {
-        settings: { enrich: false, speech: false, braille: false, assistiveMml: true },
-      },
     },
     startup: {
       typeset: false,
       pageReady: function () {
-        var startup = window.MathJax.startup;
-        return startup.defaultPageReady().then(function () {
-          resolveReady();
-          // SVG output is not vendored: a reader choosing it would break math on every later visit.
-          startup.document.menu.menu.findID("Settings", "Renderer", "SVG").disable();
-        });
+        return window.MathJax.startup.defaultPageReady().then(resolveReady);
       },
     },
   };
@@ -60,7 +51,7 @@
       loaded = new Promise(function (resolve, reject) {
         resolveReady = resolve;
         var script = document.createElement("script");
-        script.src = vendor + "tex-chtml.js";
+        script.src = vendor + "startup.js";
         script.async = true;
         script.onerror = reject;
         document.head.appendChild(script);
@@ -95,6 +86,12 @@
       }
     }
     math.remove.apply(math, stale);
+  }
+
+  function nextTask() {
+    return new Promise(function (resolve) {
+      setTimeout(resolve, 0);
+    });
   }
 
   function texTags() {
@@ -136,7 +133,8 @@
       }
       var chain = Promise.resolve();
       scopes(root).forEach(function (elements, scope) {
-        chain = chain.then(function () {
+        // Each scope in a task of its own, so that the page stays responsive meanwhile.
+        chain = chain.then(nextTask).then(function () {
           idPrefix = scope.id ? scope.id + ":" : "";
           window.MathJax.texReset();
           if (scope.classList && scope.classList.contains("comment-body")) {
