@@ -129,6 +129,8 @@ class _Writer:
         self.report = report
         self.keep_pingbacks = keep_pingbacks
         self.post_ids: list[int] = []
+        # What `remember` changed during the current item, undone when that item fails.
+        self.journal: list[tuple[str, str, int | None]] = []
         self.ids = {
             kind: dict(
                 ImportedObject.objects.filter(source=source.name, kind=kind).values_list(
@@ -149,7 +151,18 @@ class _Writer:
             unique_fields=["source", "kind", "key"],
             update_fields=["object_id"],
         )
-        self.ids[kind].update(pairs)
+        for key, pk in pairs:
+            self.journal.append((kind, key, self.ids[kind].get(key)))
+            self.ids[kind][key] = pk
+
+    def forget_item(self) -> None:
+        """Undo the mappings of an item whose transaction was rolled back."""
+        for kind, key, before in reversed(self.journal):
+            if before is None:
+                self.ids[kind].pop(key, None)
+            else:
+                self.ids[kind][key] = before
+        self.journal.clear()
 
     def each(self, kind: str, items: Iterable, write: Callable) -> None:
         """Write items one by one, each in a savepoint; a failure is reported, the rest go on."""
@@ -157,13 +170,14 @@ class _Writer:
             if isinstance(item, BadItem):
                 self.report.failed(f"{item.kind} {item.key}", item.reason)
                 continue
+            self.journal.clear()
             try:
                 with transaction.atomic():
                     write(item)
-            except ItemFailed as error:
-                self.report.failed(f"{kind} {item.key}", str(error))
             except Exception as error:  # one bad row must not stop the import
-                self.report.failed(f"{kind} {item.key}", f"{type(error).__name__}: {error}")
+                self.forget_item()
+                reason = str(error) if isinstance(error, ItemFailed) else _described(error)
+                self.report.failed(f"{kind} {item.key}", reason)
 
     # --- Users ----------------------------------------------------------------------------------
 
@@ -273,13 +287,14 @@ class _Writer:
             if isinstance(item, BadItem):
                 self.report.failed(f"{item.kind} {item.key}", item.reason)
                 continue
+            self.journal.clear()
             try:
                 with tree_lock():
                     self.post(item)
-            except ItemFailed as error:
-                self.report.failed(f"post {item.key}", str(error))
             except Exception as error:  # one bad post must not stop the import
-                self.report.failed(f"post {item.key}", f"{type(error).__name__}: {error}")
+                self.forget_item()
+                reason = str(error) if isinstance(error, ItemFailed) else _described(error)
+                self.report.failed(f"post {item.key}", reason)
 
     def post(self, item: PostItem) -> None:
         label = f"post {item.key}"
@@ -304,7 +319,10 @@ class _Writer:
             self.report.changed(label, "title cut to 200 characters")
         post.kind = item.kind
         post.title = title[:200]
-        post.slug = unicode_slug(item.slug, "")[:200] if item.slug else post.slug
+        if item.slug:
+            post.slug = unicode_slug(item.slug, "")[:200]
+            if post.slug != item.slug:
+                self.report.changed(label, f"slug {item.slug!r} → {post.slug!r}")
         post.status = item.status
         post.published_at = item.published_at
         post.format = item.format
@@ -465,6 +483,10 @@ class _Writer:
 
     def site_redirects(self) -> None:
         self.report.count("site redirects", add_redirects(self.source.site_redirects()))
+
+
+def _described(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}".strip()
 
 
 def _parents_first(items: list[TermItem]) -> list[TermItem]:

@@ -892,12 +892,40 @@ def scenario_site_day(bench: Bench, database: Database) -> list[Row]:
     ]
 
 
+IMPORT_SITE = {"posts": 1_500, "comments": 20_000}
+
+
+def scenario_import(bench: Bench, database: Database) -> list[Row]:
+    """Issue 13: `import_typecho` of a 1,500-post, 20,000-comment site, then the same again."""
+    if not bench.child(database, "features")["importers"]:
+        raise Skip("there is no import_typecho command yet")
+    source = bench.tmp / "typecho.sqlite3"
+    if not source.exists():
+        bench.child(database, "typecho_site", path=str(source), **IMPORT_SITE)
+    site = f"{IMPORT_SITE['posts']:,} posts + {IMPORT_SITE['comments']:,} comments"
+    rows = []
+    for run in ("first run", "run again (updates)"):
+        result = bench.child(database, "import_typecho", path=str(source))
+        seconds = result["seconds"]
+        rows.append(
+            Row(
+                "import",
+                f"Typecho, {site}, {run}: {seconds:.1f} s ({result['cpu']:.1f} s CPU in the "
+                "importing process; the database server's is not in it)",
+                target="< 120 s, valid trees, every row",
+                met=seconds < 120 and result["complete"],
+            )
+        )
+    return rows
+
+
 SCENARIOS = [
     Scenario("pages", "Issue 2: home and article vs hello-world", scenario_pages),
     Scenario("counting", "Issue 3: view counting on vs off", scenario_counting),
     Scenario("comments", "Issue 4: article with 60 / 1,000 comments", scenario_comments),
     Scenario("archive", "Issue 5: 10,000 posts: listings, archive, search", scenario_archive),
     Scenario("site-day", "Issue 16: a site's day, reads and writes mixed", scenario_site_day),
+    Scenario("import", "Issue 13: Typecho import, 1,500 posts + 20,000 comments", scenario_import),
 ]
 
 
@@ -1354,6 +1382,91 @@ def seed_comments(counts: dict[int, int]) -> None:
         Comment.objects.rebuild()
 
 
+def typecho_site(path: str, posts: int, comments: int) -> dict:
+    """A Typecho SQLite database of `posts` posts (the seed's bodies) and `comments` comments:
+    threads three deep, some pending and spam, categories in a hierarchy, tags, fields, views."""
+    from tests.importers import typecho_site as typecho
+
+    bodies = [body for _, body in post_bodies()]
+    stems = [stem for stem, _ in post_bodies()]
+    per_post = comments // posts
+    rows: dict[str, list[dict]] = {name: [] for name in typecho.TABLES}
+    rows["users"] = [
+        {"uid": n, "name": f"writer{n}", "password": "0" * 32, "mail": f"w{n}@example.org",
+         "screenName": name, "group": "administrator" if n == 1 else "editor"}
+        for n, name in enumerate(["苏剑林", "林一", "Ada"], start=1)
+    ]  # fmt: skip
+    rows["metas"] = [
+        {"mid": m, "name": f"分类{m}", "slug": f"c{m}", "type": "category", "order": m,
+         "parent": 0 if m <= 3 else m - 3}
+        for m in range(1, 10)
+    ] + [
+        {"mid": m, "name": f"标签{m}", "slug": f"t{m}", "type": "tag", "order": 0, "parent": 0}
+        for m in range(10, 50)
+    ]  # fmt: skip
+    coid = 0
+    for cid in range(1, posts + 1):
+        body = bodies[cid % len(bodies)]
+        row = typecho.post(
+            cid, f"{stems[cid % len(stems)]}（{cid}）", text="<!--markdown-->" + body
+        )
+        rows["contents"].append(row | {"authorId": 1 + cid % 3, "views": cid * 7})
+        rows["relationships"] += [
+            {"cid": cid, "mid": 1 + cid % 9},
+            {"cid": cid, "mid": 10 + cid % 40},
+        ]
+        rows["fields"].append(
+            {"cid": cid, "name": "thumb", "type": "str", "str_value": f"/t/{cid}.png"}
+        )
+        count = per_post + (1 if cid <= comments - per_post * posts else 0)
+        first = coid + 1
+        for n in range(count):
+            coid += 1
+            # 60 % start a thread; the rest reply one, two or three levels down.
+            parent = 0 if n < count * 6 // 10 or n == 0 else first + (n * 7) % (coid - first)
+            status = "spam" if n % 23 == 5 else "waiting" if n % 17 == 3 else "approved"
+            rows["comments"].append(
+                typecho.comment(
+                    coid, cid, parent=parent, status=status, created=row["created"] + n * 60
+                )
+                | {"text": COMMENT_BODIES[coid % len(COMMENT_BODIES)]}
+            )
+    connection = sqlite3.connect(path)
+    cursor = connection.cursor()
+    typecho.create_tables(cursor, "sqlite", views=True)
+    for table, table_rows in rows.items():
+        typecho.insert(cursor, "sqlite", table, table_rows)
+    connection.commit()
+    connection.close()
+    return {"comments": coid}
+
+
+def import_typecho(path: str) -> dict:
+    """Time `manage.py import_typecho` in this process; check what it wrote."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from blog.models import Post
+    from comments.management.commands.check_comment_trees import tree_errors
+    from comments.models import Comment
+
+    started, cpu = time.monotonic(), time.process_time()
+    call_command("import_typecho", path, stdout=StringIO(), stderr=StringIO())
+    seconds, cpu = time.monotonic() - started, time.process_time() - cpu
+    source = sqlite3.connect(path)
+    posts, comments = (
+        source.execute(f"SELECT count(*) FROM typecho_{table}").fetchone()[0]
+        for table in ("contents", "comments")
+    )
+    complete = (
+        Post.objects.count() == posts
+        and Comment.objects.count() == comments
+        and next(tree_errors(), None) is None
+    )
+    return {"seconds": seconds, "cpu": cpu, "complete": complete}
+
+
 def child(action: str, payload: dict) -> dict:
     """The Django side of the benchmark, run in a process set up for one database."""
     django.setup()
@@ -1377,9 +1490,14 @@ def child(action: str, payload: dict) -> dict:
             "views": {name: resolves(path) for name, path in FEATURE_PATHS.items()},
             "counting_switch": hasattr(settings, "SPACES_VIEW_COUNTING"),
             "comments": importable("comments.models", "Comment"),
+            "importers": importable("importers.typecho", "TypechoSource"),
         }
     if action == "seed":
         return seed(**payload)
+    if action == "typecho_site":
+        return typecho_site(**payload)
+    if action == "import_typecho":
+        return import_typecho(**payload)
     if action == "views":
         return Post.objects.aggregate(total=Sum("view_count"))
     if action == "commenter_cookie":

@@ -339,3 +339,26 @@ def test_import_typecho_leaves_free_ids_after_explicit_ones(postgres, typecho_fi
         ).pk
         > 10
     )
+
+
+def test_import_typecho_invalid_utf8_comment_is_left_out_and_reported(tmp_path):
+    path = build_sqlite(tmp_path / "bad-comment.db")
+    connection = sqlite3.connect(path)
+    connection.execute(
+        "UPDATE typecho_comments SET text = CAST(? AS TEXT) WHERE coid = 2", [b"\xc3\x28"]
+    )
+    connection.commit()
+    connection.close()
+    message, report = run_failing(path)
+    assert "comment 2: invalid UTF-8 at byte 0: left out" in report
+    assert not Comment.objects.filter(pk=2).exists()
+    # Its reply has no parent now: top level, and reported.
+    assert Comment.objects.get(pk=3).parent_id is None
+    assert "comment 3: replies to 2, which is missing: top level" in report
+    assert list(tree_errors()) == []
+
+
+def test_import_typecho_keeps_pingbacks_when_asked(typecho_file):
+    report = run(typecho_file, "--keep-pingbacks")
+    assert Comment.objects.get(pk=6).author_name == "Other site"
+    assert "pingbacks skipped" not in report
