@@ -374,10 +374,11 @@ def render_markdown(
     cut = body.find(MORE_MARKER)
     if cut < 0:
         cut = body.find(f"<!--{_AUTO_MARKER_TEXT}-->")
-    excerpt = body if cut < 0 else body[:cut]
+    clean = sanitize_html(body, profile)
     return Rendered(
-        html=sanitize_html(body, profile),
-        excerpt_html=sanitize_html(excerpt, profile),
+        html=clean,
+        # Without a cut the excerpt is the whole body: sanitising it again would cost as much.
+        excerpt_html=clean if cut < 0 else sanitize_html(body[:cut], profile),
         toc=toc,
         has_math=has_math,
     )
