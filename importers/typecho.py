@@ -21,8 +21,9 @@ from importers.hashers import django_password
 REQUIRED = ("contents", "comments", "metas", "relationships", "users")
 OPTIONAL = ("fields", "options")
 MARKDOWN_MARK = "<!--markdown-->"
-# Typecho's groups; a contributor becomes an author, as issue 13 asks.
-ROLES = {"administrator": "admin", "editor": "editor", "contributor": "author"}
+# Typecho's groups. Its contributor writes but may not publish: our Contributors group (issue 13
+# said Authors, written before issue 14 made Contributors; the two issues agree on this).
+ROLES = {"administrator": "admin", "editor": "editor", "contributor": "contributor"}
 COMMENT_STATUSES = {"approved": "approved", "waiting": "pending", "spam": "spam"}
 PENDING_EDIT = "typecho_pending_edit"
 MAIN_TYPES = frozenset({"post", "page"})

@@ -87,7 +87,7 @@ def test_import_typecho_users_groups_and_authors(typecho_file):
     assert users["admin"].is_superuser
     assert users["admin"].is_staff
     assert list(users["editor"].groups.values_list("name", flat=True)) == ["Editors"]
-    assert list(users["writer"].groups.values_list("name", flat=True)) == ["Authors"]
+    assert list(users["writer"].groups.values_list("name", flat=True)) == ["Contributors"]
     assert not users["reader"].is_staff
     assert not users["reader"].has_usable_password()
     assert users["admin"].author.display_name == "苏剑林"
