@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from blog import revisions, roles
-from blog.counting import top_posts
+from blog.counting.reports import top_posts
 from blog.editing import WritingAdminMixin
 from blog.forms import PostAdminForm, publication_state
 from blog.models import Author, Category, Page, Post, PostAuthor, Tag

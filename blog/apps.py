@@ -8,8 +8,10 @@ class BlogConfig(AppConfig):
     verbose_name = _("博客")
 
     def ready(self) -> None:
-        from blog.discovery import connect_signals
+        from blog.caching import holes, version
+        from blog.counting.display import fill_view_counts
         from blog.search import restore_sqlite_index
 
         post_migrate.connect(restore_sqlite_index, sender=self)
-        connect_signals()
+        version.connect_signals()
+        holes.register_hole("views", fill_view_counts)

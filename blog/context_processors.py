@@ -3,7 +3,7 @@ from django.db.models import F, Value
 from django.http import HttpRequest
 from django.urls import reverse
 
-from blog.discovery import cached
+from blog.caching.values import cached
 from blog.models import Category, Post
 
 

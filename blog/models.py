@@ -463,7 +463,7 @@ class PostDailyViews(models.Model):
 
 
 class ContentVersion(models.Model):
-    """The token naming the state of what readers see, for `blog.discovery`'s caches: one row.
+    """The token naming the state of what readers see, for `blog.caching`'s caches: one row.
 
     It lives in the database rather than in the cache so that the counted read of an article can
     fetch it in the same round trip, and so that no cache eviction or flush can lose it.

@@ -1,11 +1,11 @@
 """Search ranking from pieces that queries share, for the search page.
 
 It gives `blog.search.search()`'s order and meaning (see there) from the published posts containing
-each term (in the title, in the body) and, on PostgreSQL, matching each lexeme, each looked up once
-per content version (blog.discovery) and kept in the shared cache as bitmaps over the published
-posts, newest first; each process keeps copies of those it used last. Readers' queries are new
-combinations of words seen before, so most cost no database work for their terms; ranking and
-counting the matches are then a few operations on bitmaps.
+each term (in the title, in the body) and, on PostgreSQL, matching each lexeme, each looked up
+once per content version (blog.caching.version) and kept in the shared cache as bitmaps over the
+published posts, newest first; each process keeps copies of those it used last. Readers' queries
+are new combinations of words seen before, so most cost no database work for their terms; ranking
+and counting the matches are then a few operations on bitmaps.
 """
 
 import functools
@@ -21,7 +21,8 @@ from django.core.cache import cache
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from blog.discovery import LocalCopies, content_version
+from blog.caching.local import LocalCopies
+from blog.caching.version import content_version
 from blog.models import Post
 from blog.search import (
     FTS_TABLE,

@@ -3,11 +3,11 @@ from django.urls import path, register_converter
 from django.views.generic import RedirectView
 
 from blog import feeds
+from blog.caching.pages import cached_page
 from blog.converters import PageNumberConverter, PostIdConverter, TwoDigitConverter, YearConverter
-from blog.counting import counts_views
-from blog.discovery import cached_page
+from blog.counting.reads import counts_views
 from blog.sitemaps import SITEMAPS
-from blog.views import citations, discovery, health, posts
+from blog.views import archives, citations, crawlers, health, posts, search
 
 register_converter(PostIdConverter, "postid")
 register_converter(PageNumberConverter, "pagenum")
@@ -68,50 +68,50 @@ urlpatterns = [
     path("feed/atom", cached_page(feeds.AtomPostFeed()), name="feed_atom"),
     path(
         "content.html",
-        cached_page(discovery.ArchiveView.as_view()),
+        cached_page(archives.ArchiveView.as_view()),
         name="archive",
     ),
     # After content.html, which keeps its path: every other `<slug>.html` is a standalone page.
     path("<str:slug>.html", cached_page(posts.PageDetailView.as_view()), name="page_detail"),
-    path("search/", discovery.SearchView.as_view(), name="search"),
+    path("search/", search.SearchView.as_view(), name="search"),
     path(
         "search/<str:keywords>/",
-        cached_page(discovery.SearchView.as_view()),
+        cached_page(search.SearchView.as_view()),
         name="search_results",
     ),
     path(
         "search/<str:keywords>/<pagenum:page>/",
-        cached_page(discovery.SearchView.as_view()),
+        cached_page(search.SearchView.as_view()),
         name="search_results_page",
     ),
-    path("<year:year>/", cached_page(discovery.YearArchiveView.as_view()), name="year_archive"),
+    path("<year:year>/", cached_page(archives.YearArchiveView.as_view()), name="year_archive"),
     path(
         "<year:year>/page/<pagenum:page>/",
-        cached_page(discovery.YearArchiveView.as_view()),
+        cached_page(archives.YearArchiveView.as_view()),
         name="year_archive_page",
     ),
     path(
         "<year:year>/<twodigits:month>/",
-        cached_page(discovery.MonthArchiveView.as_view()),
+        cached_page(archives.MonthArchiveView.as_view()),
         name="month_archive",
     ),
     path(
         "<year:year>/<twodigits:month>/page/<pagenum:page>/",
-        cached_page(discovery.MonthArchiveView.as_view()),
+        cached_page(archives.MonthArchiveView.as_view()),
         name="month_archive_page",
     ),
     path(
         "<year:year>/<twodigits:month>/<twodigits:day>/",
-        cached_page(discovery.DayArchiveView.as_view()),
+        cached_page(archives.DayArchiveView.as_view()),
         name="day_archive",
     ),
     path(
         "<year:year>/<twodigits:month>/<twodigits:day>/page/<pagenum:page>/",
-        cached_page(discovery.DayArchiveView.as_view()),
+        cached_page(archives.DayArchiveView.as_view()),
         name="day_archive_page",
     ),
     path("sitemap.xml", cached_page(sitemap), {"sitemaps": SITEMAPS}, name="sitemap"),
-    path("robots.txt", discovery.RobotsView.as_view(), name="robots"),
-    path("favicon.ico", discovery.favicon, name="favicon"),
+    path("robots.txt", crawlers.RobotsView.as_view(), name="robots"),
+    path("favicon.ico", crawlers.favicon, name="favicon"),
     path("healthz", health.healthz, name="healthz"),
 ]

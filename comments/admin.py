@@ -20,7 +20,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from blog.discovery import content_changed
+from blog.caching.version import content_changed
 from blog.models import Author
 from comments import blocklist, services
 from comments.forms import AuthorReplyForm

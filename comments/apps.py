@@ -7,8 +7,8 @@ class CommentsConfig(AppConfig):
     verbose_name = _("评论")
 
     def ready(self) -> None:
-        from blog import discovery
+        from blog.caching import pages
         from comments import visitors
 
         # A remembered commenter's form is filled in with their details: not the cached page.
-        discovery.PERSONAL_COOKIES.add(visitors.COOKIE)
+        pages.PERSONAL_COOKIES.add(visitors.COOKIE)

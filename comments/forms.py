@@ -2,10 +2,8 @@ import unicodedata
 
 from django import forms
 from django.forms.renderers import Jinja2
-from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from blog.discovery import rendering_for_cache
 from blog.models import Post
 from comments.models import BODY_MAX_LENGTH, Comment, strip_controls
 from comments.moderation import Refused, check_token, make_token
@@ -67,11 +65,11 @@ class CommentForm(forms.ModelForm):
             "body": forms.Textarea(attrs={"rows": 6}),
         }
 
-    def __init__(self, *args, post: Post, request: HttpRequest | None = None, **kwargs) -> None:
+    def __init__(self, *args, post: Post, for_cache: bool = False, **kwargs) -> None:
         super().__init__(*args, label_suffix="", **kwargs)
         self.post = post
         # Cached pages leave it empty, for the form's script to fill in (views.form_tokens).
-        self.fields["token"].initial = "" if rendering_for_cache(request) else make_token(post.pk)
+        self.fields["token"].initial = "" if for_cache else make_token(post.pk)
         self.fields["author_url"].widget.attrs["autocomplete"] = "url"
 
     def clean_author_name(self) -> str:

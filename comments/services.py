@@ -18,7 +18,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from blog.discovery import content_changed
+from blog.caching.version import content_changed
 from blog.models import Author, Post
 from blog.site import absolute_url
 from comments import notifications

@@ -1,11 +1,11 @@
 """The 最近评论 sidebar: the newest approved comments site-wide, cached per content version.
 
 Every comment write that changes what it lists (approving, rejecting, editing, moving or
-deleting an approved comment) calls `blog.discovery.content_changed()`, as does a post turning
+deleting an approved comment) calls `blog.caching.version.content_changed()`, as does a post turning
 back into a draft.
 """
 
-from blog.discovery import cached
+from blog.caching.values import cached
 from comments.models import Comment
 
 SIZE = 10

@@ -5,8 +5,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from blog.counting import view_count_html
-from blog.discovery import hole
+from blog.caching.holes import hole
+from blog.counting.display import view_count_html
 from blog.models import Post
 
 register = template.Library()
@@ -32,5 +32,8 @@ def view_beacon(post: Post) -> SafeString | str:
 def view_count(context: template.Context, post: Post) -> SafeString:
     """The post's reader count; a hole filled per request when the page is cached."""
     return hole(
-        context.get("request"), "views", post.pk, lambda: view_count_html(post.pk, post.view_count)
+        bool(context.get("for_cache")),
+        "views",
+        post.pk,
+        lambda: view_count_html(post.pk, post.view_count),
     )

@@ -11,7 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 
 from blog.citations import Reference, csl_json
-from blog.counting import record_view
+from blog.counting.reads import record_view
 from blog.models import Post
 
 CITATION_FORMATS: dict[str, tuple[str, Callable[[Reference], str]]] = {

@@ -4,7 +4,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
-from blog.discovery import cached
+from blog.caching.values import cached
 from blog.models import Post
 from comments.forms import CommentForm
 from comments.models import Comment
@@ -22,13 +22,14 @@ def post_comments(context: template.Context, post: Post) -> dict:
     threads = context.get("comment_threads") or thread_page(
         post, None, own_comment_ids(request), author_user_ids(post), viewer_id(request)
     )
-    values = {"post": post, "threads": threads, "request": request}
+    for_cache = bool(context.get("for_cache"))
+    values = {"post": post, "threads": threads, "request": request, "for_cache": for_cache}
     if post.is_public and post.comments_enabled:
-        values.update(comment_form(request, post))
+        values.update(comment_form(request, post, for_cache))
     return values
 
 
-def comment_form(request: HttpRequest, post: Post) -> dict:
+def comment_form(request: HttpRequest, post: Post, for_cache: bool) -> dict:
     """The form, pre-filled, replying to `?replyTo=<id>` or quoting `?quote=<id>` when asked."""
     if request.user.is_authenticated:
         initial = {
@@ -47,7 +48,7 @@ def comment_form(request: HttpRequest, post: Post) -> dict:
     quoted = comment_param(request, "quote", post)
     if quoted is not None and quoted.is_approved:
         initial["body"] = f"{quoted.quote_markup} "
-    values["form"] = CommentForm(post=post, initial=initial, request=request)
+    values["form"] = CommentForm(post=post, initial=initial, for_cache=for_cache)
     return values
 
 

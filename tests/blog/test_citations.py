@@ -14,7 +14,7 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from blog import discovery
+from blog.caching.version import content_changed
 from blog.citations import Reference, bibtex_escape
 from blog.importing import PostSource, save_post
 from blog.models import Citation, Post
@@ -436,7 +436,7 @@ def test_unpublishing_or_deleting_a_citing_post_removes_it_from_the_list(client)
     client.logout()
     assert "引用者" not in lists_on(client, cited)
     Post.objects.filter(pk=citing.pk).update(status=Post.Status.PUBLISHED)
-    discovery.content_changed()  # an update() sends no signal; cached pages wait for the version
+    content_changed()  # an update() sends no signal; cached pages wait for the version
     assert "引用者" in lists_on(client, cited)
     citing.delete()
     assert not Citation.objects.exists()

@@ -10,7 +10,7 @@ from django.db import DatabaseError, ProgrammingError, connection, transaction
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
-from blog import counting
+from blog.counting import batches, buffer, postgresql, reads, recording, sqlite
 from blog.models import ContentVersion, Post, PostDailyViews, ViewFlushBatch
 from tests.factories import AuthorFactory, PostFactory, UserFactory
 
@@ -40,7 +40,7 @@ def test_a_read_counts_once_with_its_daily_row(client):
     assert response.status_code == 200
     assert views(post) == 42
     assert daily(post) == {timezone.localdate(): 1}
-    assert counting.COOKIE_NAME in response.cookies
+    assert reads.COOKIE_NAME in response.cookies
 
 
 def test_count_shows_on_the_article_and_cards(client):
@@ -69,7 +69,7 @@ def test_reload_counts_again_only_after_thirty_minutes(client, monkeypatch, minu
 
 
 def read_cookie_value(client) -> str:
-    return client.cookies[counting.COOKIE_NAME].value
+    return client.cookies[reads.COOKIE_NAME].value
 
 
 def test_other_posts_count_while_one_is_remembered(client):
@@ -104,14 +104,14 @@ def test_bots_and_agentless_requests_are_not_counted(client, agent):
     response = client.get(post.get_absolute_url(), HTTP_USER_AGENT=agent)
     assert response.status_code == 200
     assert views(post) == 0
-    assert counting.COOKIE_NAME not in response.cookies
+    assert reads.COOKIE_NAME not in response.cookies
 
 
 def test_million_character_user_agent_is_not_matched_or_counted(client, monkeypatch):
     def no_regex(agent: str) -> bool:
         raise AssertionError("the crawler patterns ran on an oversized user agent")
 
-    monkeypatch.setattr(counting._crawlers, "is_crawler", no_regex)
+    monkeypatch.setattr(reads._crawlers, "is_crawler", no_regex)
     post = PostFactory()
     response = client.get(post.get_absolute_url(), HTTP_USER_AGENT="Mozilla/5.0 " * 100_000)
     assert response.status_code == 200
@@ -187,7 +187,7 @@ def test_missing_posts_count_nothing(client):
 )
 def test_tampered_cookies_are_ignored_and_count_once(client, cookie):
     post = PostFactory()
-    client.cookies[counting.COOKIE_NAME] = cookie
+    client.cookies[reads.COOKIE_NAME] = cookie
     assert read(client, post).status_code == 200
     assert read(client, post).status_code == 200
     assert views(post) == 1
@@ -197,7 +197,7 @@ def test_a_cookie_signed_for_another_post_does_not_hide_this_one(client):
     first, second = PostFactory(), PostFactory()
     read(client, first)
     value = read_cookie_value(client)
-    client.cookies[counting.COOKIE_NAME] = value.replace(f"{first.pk}-", f"{second.pk}-", 1)
+    client.cookies[reads.COOKIE_NAME] = value.replace(f"{first.pk}-", f"{second.pk}-", 1)
     read(client, second)
     assert views(second) == 1
 
@@ -208,9 +208,9 @@ def test_the_cookie_stays_small(client):
         read(client, post)
     assert Post.objects.filter(view_count=1).count() == 40
     request = RequestFactory().get("/")
-    request.COOKIES[counting.COOKIE_NAME] = read_cookie_value(client)
-    remembered = counting.recently_read(request)
-    assert len(remembered) == counting.COOKIE_MAX_POSTS
+    request.COOKIES[reads.COOKIE_NAME] = read_cookie_value(client)
+    remembered = reads.recently_read(request)
+    assert len(remembered) == reads.COOKIE_MAX_POSTS
     assert posts[-1].pk in remembered
     assert posts[0].pk not in remembered
     assert len(read_cookie_value(client)) < 1000
@@ -218,11 +218,11 @@ def test_the_cookie_stays_small(client):
 
 def test_cookie_is_private_to_articles(client):
     post = PostFactory()
-    morsel = read(client, post).cookies[counting.COOKIE_NAME]
+    morsel = read(client, post).cookies[reads.COOKIE_NAME]
     assert morsel["path"] == "/archives/"
     assert morsel["httponly"]
     assert morsel["samesite"] == "Lax"
-    assert morsel["max-age"] == counting.READ_WINDOW
+    assert morsel["max-age"] == reads.READ_WINDOW
 
 
 def test_counting_can_be_switched_off(client, settings):
@@ -234,9 +234,9 @@ def test_counting_can_be_switched_off(client, settings):
 
 def test_a_database_error_while_counting_still_serves_the_page(client, monkeypatch):
     def broken(*args, **kwargs):
-        raise counting.DatabaseError("disk full")
+        raise DatabaseError("disk full")
 
-    monkeypatch.setattr(counting, "write_view", broken)
+    monkeypatch.setitem(recording.RECORDERS, connection.vendor, broken)
     post = PostFactory()
     assert read(client, post).status_code == 200
     assert views(post) == 0
@@ -247,7 +247,7 @@ def test_write_views_adds_per_post_and_day_and_skips_missing_posts():
     today = timezone.localdate()
     yesterday = today - dt.timedelta(days=1)
     PostDailyViews.objects.create(post=post, day=today, views=5)
-    added = counting.write_views({(post.pk, today): 3, (post.pk, yesterday): 2, (999999, today): 7})
+    added = batches.write_views({(post.pk, today): 3, (post.pk, yesterday): 2, (999999, today): 7})
     assert added == 5
     assert views(post) == 15
     assert daily(post) == {today: 8, yesterday: 2}
@@ -257,8 +257,8 @@ def test_write_views_adds_per_post_and_day_and_skips_missing_posts():
 def test_write_view_commits_in_a_transaction_of_its_own():
     post = PostFactory(view_count=7)
     today = timezone.localdate()
-    assert counting.write_view(post.pk, today) == 8
-    assert counting.write_view(post.pk, today) == 9
+    assert recording.record_read(post.pk, today).views == 8
+    assert recording.record_read(post.pk, today).views == 9
     assert views(post) == 9
     assert daily(post) == {today: 2}
     if connection.vendor == "sqlite":
@@ -272,7 +272,7 @@ def test_write_view_counts_only_published_posts(status):
         post = PostFactory(status=Post.Status.DRAFT)
     else:
         post = PostFactory(published_at=timezone.now() + dt.timedelta(hours=1))
-    assert counting.write_view(post.pk, timezone.localdate()) is None
+    assert recording.record_read(post.pk, timezone.localdate()).views is None
     assert views(post) == 0
     assert daily(post) == {}
 
@@ -287,14 +287,14 @@ def test_write_view_on_postgresql_answers_the_content_version_in_and_out_of_tran
     post = PostFactory(view_count=4)
     today = timezone.localdate()
     with transaction.atomic() if in_atomic else contextlib.nullcontext():
-        count, token, valid_until = counting.postgresql_read_post(post.pk, "published", today)
-        assert count == 5
-        assert (token, valid_until) == tuple(
+        read_ = postgresql.record_read(post.pk, today)
+        assert read_.views == 5
+        assert tuple(read_.version) == tuple(
             ContentVersion.objects.values_list("token", "valid_until").get()
         )
     assert views(post) == 5
     assert daily(post) == {today: 1}
-    assert counting.postgresql_read_post(999999, "published", today)[0] is None
+    assert postgresql.record_read(999999, today).views is None
 
 
 @pytest.mark.django_db(transaction=True)
@@ -304,14 +304,16 @@ def test_a_failing_call_of_libpq_raises_djangos_error_and_leaves_the_connection_
     if connection.vendor != "postgresql":
         pytest.skip("the libpq call is PostgreSQL's")
     post = PostFactory(view_count=2)
-    monkeypatch.setattr(counting, "READ_POST", counting.READ_POST.replace("read_post", "nothing"))
+    monkeypatch.setattr(
+        postgresql, "READ_POST", postgresql.READ_POST.replace("read_post", "nothing")
+    )
     with pytest.raises(ProgrammingError, match="spaces_nothing"):
-        counting.write_view(post.pk, timezone.localdate())
+        recording.record_read(post.pk, timezone.localdate())
     assert read(client, post).status_code == 200  # the page is served, the error logged
     assert "could not record a view" in caplog.text
     assert views(post) == 2
     monkeypatch.undo()
-    assert counting.write_view(post.pk, timezone.localdate()) == 3
+    assert recording.record_read(post.pk, timezone.localdate()).views == 3
 
 
 @pytest.mark.django_db(transaction=True)
@@ -321,12 +323,12 @@ def test_write_view_failing_halfway_leaves_nothing_behind(monkeypatch, in_atomic
         pytest.skip("PostgreSQL's count is one statement, atomic alone")
     post = PostFactory(view_count=3)
     other = PostFactory()
-    monkeypatch.setattr(counting, "daily_upsert", lambda placeholder: "INSERT INTO nowhere")
+    monkeypatch.setattr(sqlite, "daily_upsert", lambda placeholder: "INSERT INTO nowhere")
     with transaction.atomic() if in_atomic else contextlib.nullcontext():
         if in_atomic:
             Post.objects.filter(pk=other.pk).update(view_count=100)
         with pytest.raises(DatabaseError):
-            counting.write_view(post.pk, timezone.localdate())
+            recording.record_read(post.pk, timezone.localdate())
         assert views(post) == 3  # the UPDATE before the failure is undone
     assert views(post) == 3
     assert daily(post) == {}
@@ -435,7 +437,7 @@ def test_buffered_views_reach_the_database_at_flush(buffered):
 
 def test_buffer_keeps_the_day_of_the_read(client, buffered, monkeypatch):
     post = PostFactory()
-    monkeypatch.setattr(counting, "site_today", lambda: dt.date(2024, 5, 31))
+    monkeypatch.setattr(recording, "site_today", lambda: dt.date(2024, 5, 31))
     read(client, post)
     monkeypatch.undo()
     call_command("flush_views")
@@ -462,11 +464,11 @@ def test_flush_after_crash_past_commit_does_not_count_twice(buffered, monkeypatc
     def crash(client, batch):
         raise RuntimeError("killed before cleaning up Redis")
 
-    monkeypatch.setattr(counting, "forget_batch", crash)
+    monkeypatch.setattr(buffer, "forget_batch", crash)
     with pytest.raises(RuntimeError):
         call_command("flush_views")
     assert views(post) == 4
-    assert len(buffered.smembers(counting.BATCHES_KEY)) == 1
+    assert len(buffered.smembers(buffer.BATCHES_KEY)) == 1
     monkeypatch.undo()
     read(Client(), post)
     call_command("flush_views")
@@ -483,7 +485,7 @@ def test_flush_after_crash_before_commit_counts_once(buffered, monkeypatch):
     def crash(counts, **kwargs):
         raise RuntimeError("killed mid-transaction")
 
-    monkeypatch.setattr(counting, "write_views", crash)
+    monkeypatch.setattr(buffer, "write_views", crash)
     with pytest.raises(RuntimeError):
         call_command("flush_views")
     assert views(post) == 0
@@ -624,4 +626,4 @@ def test_the_day_of_a_read_is_the_sites_and_turns_at_its_midnight(settings, monk
     ]:
         moment = local.astimezone(dt.UTC)
         monkeypatch.setattr(timezone, "now", lambda moment=moment: moment)
-        assert counting.site_today() == local.date()
+        assert recording.site_today() == local.date()

@@ -2,7 +2,7 @@ import feedparser
 import pytest
 from django.utils import timezone
 
-from blog.discovery import content_changed
+from blog.caching.version import content_changed
 from blog.models import Post
 from tests.factories import AuthorFactory, CategoryFactory, PostFactory, TagFactory
 

@@ -4,7 +4,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from blog import ranking, search
-from blog.discovery import LocalCopies, content_changed
+from blog.caching.local import LocalCopies
+from blog.caching.version import content_changed
 from blog.models import Post
 from tests.factories import AuthorFactory, PostFactory
 
@@ -341,7 +342,7 @@ def test_search_rank_reads_known_pieces_from_the_process_copies(monkeypatch):
     assert spy.read
     read = len(spy.read)
     assert ranking.rank("流模型 softmax")[:] == first
-    assert len(spy.read) == read  # only the content version, which blog.discovery reads
+    assert len(spy.read) == read  # only the content version, which blog.caching.version reads
     PostFactory(title="流模型 softmax", published_at=days_ago(3))  # a new content version
     assert len(ranking.rank("流模型 softmax")) == 3
     assert len(spy.read) > read

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from blog.models import Post, Tag
-from blog.templatetags import discovery_tags
+from blog.templatetags import page_tags, sidebar_tags
 from tests.factories import AuthorFactory, PostFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
@@ -23,8 +23,8 @@ def days_ago(days: int):
 # --- 随机文章 ------------------------------------------------------------------------------------
 
 
-def widgets() -> discovery_tags.SidebarWidgets:
-    return discovery_tags.sidebar_widgets()
+def widgets() -> sidebar_tags.SidebarWidgets:
+    return sidebar_tags.sidebar_widgets()
 
 
 def test_random_posts_are_ten_distinct_published_posts():
@@ -43,13 +43,13 @@ def test_random_posts_vary_between_requests():
 
 
 def test_random_posts_pool_is_redrawn_with_each_content_version(monkeypatch):
-    monkeypatch.setattr(discovery_tags, "RANDOM_POOL", 12)
+    monkeypatch.setattr(sidebar_tags, "RANDOM_POOL", 12)
     posts = PostFactory.create_batch(40, authors=[AuthorFactory()])
     pools = set()
     for post in posts[:10]:
         post.save()  # a new content version
         widgets()
-        pool = discovery_tags.cached("sidebar", list, translation.get_language())[0]
+        pool = sidebar_tags.cached("sidebar", list, translation.get_language())[0]
         pools.add(frozenset(url for url, _ in pool))
     assert len(pools) > 1
 
@@ -159,7 +159,7 @@ def test_sidebar_escapes_titles_and_tag_names(client):
 def test_sidebar_widgets_query_count_is_constant(django_assert_num_queries, count):
     PostFactory.create_batch(count, tags=[TagFactory()], authors=[AuthorFactory()])
     template = Template(
-        "{% load discovery_tags %}{% sidebar_widgets as w %}"
+        "{% load sidebar_tags %}{% sidebar_widgets as w %}"
         "{% for p in w.random_posts %}{{ p.title }}{% endfor %}"
         "{% for t in w.popular_tags %}{{ t.name }}{% endfor %}"
     )
@@ -223,7 +223,7 @@ def test_toc_renders_nested_lists_linking_the_anchors(client):
 
 def test_toc_nests_skipped_and_shallower_levels():
     entries = [[3, "a", "A"], [2, "b", "B"], [4, "c", "C"], [3, "d", "D"], [2, "e", "E"]]
-    assert discovery_tags.table_of_contents(entries) == (
+    assert page_tags.table_of_contents(entries) == (
         '<ol><li><a href="#a">A</a></li><li><a href="#b">B</a>'
         '<ol><li><a href="#c">C</a></li><li><a href="#d">D</a></li></ol></li>'
         '<li><a href="#e">E</a></li></ol>'
@@ -231,7 +231,7 @@ def test_toc_nests_skipped_and_shallower_levels():
 
 
 def test_toc_of_nothing_is_empty():
-    assert discovery_tags.table_of_contents([]) == ""
+    assert page_tags.table_of_contents([]) == ""
 
 
 def test_toc_appears_in_the_sidebar_of_articles_only(client):
@@ -272,7 +272,7 @@ def test_related_posts_share_the_most_tags_first_then_newest(client):
     two = PostFactory(title="两个", tags=[a, c], published_at=days_ago(20), authors=[author])
     PostFactory(title="无关", tags=[TagFactory()], authors=[author])
     PostFactory(title="草稿", tags=[a, b, c], status=Post.Status.DRAFT, authors=[author])
-    related = discovery_tags.related_posts(post)
+    related = page_tags.related_posts(post)
     assert related == [two, one_new, one_old]
 
 
@@ -283,13 +283,13 @@ def test_related_posts_at_most_ten_in_one_query(django_assert_num_queries):
     PostFactory.create_batch(15, tags=[tag], authors=[author])
     post = Post.objects.for_detail().get(pk=post.pk)
     with django_assert_num_queries(1):
-        assert len(discovery_tags.related_posts(post)) == 10
+        assert len(page_tags.related_posts(post)) == 10
 
 
 def test_related_posts_without_tags_cost_nothing(django_assert_num_queries):
     post = Post.objects.for_detail().get(pk=PostFactory().pk)
     with django_assert_num_queries(0):
-        assert discovery_tags.related_posts(post) == []
+        assert page_tags.related_posts(post) == []
 
 
 def test_article_shows_related_posts(client):

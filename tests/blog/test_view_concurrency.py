@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.models import Sum
 
-from blog import counting
+from blog.counting import buffer
 from blog.models import Post, PostDailyViews
 from tests.factories import PostFactory
 
@@ -80,7 +80,7 @@ def test_flushes_racing_each_other_and_readers_stay_exact(
     def flush_while_reading() -> None:
         try:
             while reading.is_set():
-                counting.flush_buffered_views()
+                buffer.flush_buffered_views()
         except BaseException as error:  # noqa: BLE001 - reported by the assertion below
             errors.append(error)
         finally:

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from blog.counting import flush_buffered_views
+from blog.counting.buffer import flush_buffered_views
 
 
 class Command(BaseCommand):

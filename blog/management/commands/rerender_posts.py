@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from blog.discovery import content_changed
+from blog.caching.version import content_changed
 from blog.models import Post
 from blog.services import sync_citations
 

@@ -1,35 +1,23 @@
-"""Ways into the archive besides the listings: date archives, /content.html, search, robots.txt."""
+"""The archive by date: year, month and day listings, and /content.html with every published post
+by year, month and day."""
 
-from collections.abc import Collection
-from datetime import date, datetime
+from datetime import date
 from itertools import groupby
 from typing import NamedTuple
 
-from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import SafeString
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.views.generic import ListView, TemplateView, dates
+from django.views.generic import TemplateView, dates
 
-from blog.discovery import cached
+from blog.caching.values import cached
 from blog.models import Post, Tag
-from blog.ranking import Ranking, rank
-from blog.search import (
-    clean_query,
-    highlight,
-    parse_terms,
-    snippet,
-    with_headline,
-)
-from blog.site import absolute_url, asset_url, listing_title
+from blog.site import listing_title
 from blog.views.posts import NonEmptyListMixin, PaginatedListMixin
-
-# --- Date archives -------------------------------------------------------------------------------
 
 
 class DateArchiveMixin(NonEmptyListMixin, PaginatedListMixin):
@@ -79,9 +67,6 @@ class DayArchiveView(DateArchiveMixin, dates.DayArchiveView):
         return _("%(year)d年%(month)d月%(day)d日") % self.kwargs
 
 
-# --- The archive page ----------------------------------------------------------------------------
-
-
 class ArchiveEntry(NamedTuple):
     url: str
     title: str
@@ -111,7 +96,7 @@ class ArchiveView(TemplateView):
 
 
 def archive_tree(tag: Tag | None) -> tuple[int, str]:
-    """The archive's post count and HTML, cached per content version (blog.discovery)."""
+    """The archive's post count and HTML, cached per content version (blog.caching.values)."""
     return cached(
         "archive",
         lambda: build_archive_tree(tag),
@@ -157,91 +142,3 @@ def group_by_date(entries: list[ArchiveEntry]) -> list[tuple[int, int, list]]:
         ]
         years.append((year, len(in_year), months))
     return years
-
-
-# --- Search --------------------------------------------------------------------------------------
-
-
-class SearchView(PaginatedListMixin, ListView):
-    """`/search/<keywords>/`: published posts ranked by blog.search, with highlighted snippets."""
-
-    template_name = "blog/search.html"
-
-    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        self.query = clean_query(kwargs.get("keywords") or request.GET.get("q", ""))
-        self.terms = parse_terms(self.query)
-        if "keywords" not in kwargs and self.terms:
-            # The search box submits ?q=; results live at /search/<keywords>/, as on the seed site.
-            return redirect(
-                "blog:search_results", keywords=clean_query(self.query.replace("/", " "))
-            )
-        return super().get(request, *args, **kwargs)
-
-    def get_queryset(self) -> Ranking:
-        """Ids of the matches, best first (blog.ranking: only the page shown is listed)."""
-        return rank(self.query)
-
-    def page_url(self, number: int) -> str:
-        if number == 1:
-            return reverse("blog:search_results", kwargs={"keywords": self.query})
-        return reverse("blog:search_results_page", kwargs={"keywords": self.query, "page": number})
-
-    def get_context_data(self, **kwargs) -> dict:
-        context = super().get_context_data(search_query=self.query, **kwargs)
-        ranked = self.object_list
-        context["posts"] = search_results(context["posts"], self.query, ranked.text_search_only)
-        if self.query:
-            context["listing_title"] = _("包含关键字 %(query)s 的文章") % {"query": self.query}
-        return context
-
-
-class SearchResult(NamedTuple):
-    """A match as the search page lists it."""
-
-    url: str
-    title: str
-    title_html: SafeString
-    published: datetime  # in the site's time zone
-    snippet: SafeString
-
-
-def search_results(ids: list[int], query: str, headlined: Collection[int]) -> list[SearchResult]:
-    """The published posts among `ids`, in that order, highlighted for `query`; `headlined` are
-    those no term occurs in, which PostgreSQL's full-text search marks instead."""
-    terms = parse_terms(query)
-    posts = with_headline(
-        Post.objects.filter(pk__in=ids), query, [i for i in ids if i in headlined]
-    )
-    # By primary key alone: with published() in the query, both databases' planners walk its
-    # index over every published post. The ranking lists only published posts; is_public
-    # rechecks the few shown.
-    found = posts.only("title", "status", "published_at", "search_text", "kind", "slug").in_bulk()
-    shown = [found[pk] for pk in ids if pk in found and found[pk].is_public]
-    link = post_link()
-    return [
-        SearchResult(
-            post.get_absolute_url() if post.kind == Post.Kind.PAGE else f"{link}{post.pk}",
-            post.title,
-            highlight(post.title, terms),
-            timezone.localtime(post.published_at),
-            snippet(post.search_text, terms, getattr(post, "headline", "")),
-        )
-        for post in shown
-    ]
-
-
-# --- For crawlers --------------------------------------------------------------------------------
-
-
-def favicon(request: HttpRequest) -> HttpResponse:
-    """`/favicon.ico`, which browsers ask for on pages without icon links (the admin's)."""
-    return HttpResponseRedirect(asset_url(settings.SPACES_FAVICON_ICO))
-
-
-class RobotsView(TemplateView):
-    template_name = "robots.txt"
-    content_type = "text/plain; charset=utf-8"
-
-    def get_context_data(self, **kwargs) -> dict:
-        sitemap = absolute_url(self.request, reverse("blog:sitemap"))
-        return super().get_context_data(sitemap_url=sitemap, **kwargs)

@@ -1,0 +1,94 @@
+"""The Redis buffer of reads (SPACES_VIEW_BUFFER): reads are added to a Redis hash, and
+`flush_views` moves them into the database in sealed batches, each applied exactly once."""
+
+import datetime as dt
+import logging
+import uuid
+from functools import lru_cache
+
+import redis
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from blog.counting.batches import ViewCounts, write_views
+from blog.models import ViewFlushBatch
+
+logger = logging.getLogger(__name__)
+
+# Redis keys share one hash tag, so the Lua script below also works on a Redis Cluster.
+PENDING_KEY = "{spaces:views}:pending"
+BATCHES_KEY = "{spaces:views}:batches"
+BATCH_KEY = "{spaces:views}:batch:%s"
+# Seal the pending hits as a batch: rename the hash and register the batch, both or neither.
+SEAL_BATCH = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('RENAME', KEYS[1], KEYS[2])
+redis.call('SADD', KEYS[3], ARGV[1])
+return 1
+"""
+# Applied batches are remembered this long after their Redis keys are gone.
+BATCH_MEMORY = dt.timedelta(days=1)
+
+
+def add(post_id: int, day: dt.date) -> None:
+    """One read into the pending hash (raises RedisError when Redis cannot be reached)."""
+    redis_client(settings.REDIS_URL).hincrby(PENDING_KEY, f"{post_id}:{day}", 1)
+
+
+@lru_cache(maxsize=4)
+def redis_client(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=0.5)
+
+
+def parse_batch(fields: dict[bytes, bytes]) -> ViewCounts:
+    counts: ViewCounts = {}
+    for field, value in fields.items():
+        try:
+            post_id, day = field.decode().split(":")
+            counts[(int(post_id), dt.date.fromisoformat(day))] = int(value)
+        except (UnicodeDecodeError, ValueError):
+            logger.warning("ignoring a malformed buffered view %r", field)
+    return counts
+
+
+def forget_batch(client: redis.Redis, batch: str) -> None:
+    with client.pipeline(transaction=True) as pipe:
+        pipe.delete(BATCH_KEY % batch)
+        pipe.srem(BATCHES_KEY, batch)
+        pipe.execute()
+
+
+def apply_batch(client: redis.Redis, batch: str) -> int:
+    """Move one sealed batch into the database once, then delete it; returns views added."""
+    counts = parse_batch(client.hgetall(BATCH_KEY % batch))
+    added = 0
+    if counts and not ViewFlushBatch.objects.filter(batch=batch).exists():
+        try:
+            with transaction.atomic():
+                ViewFlushBatch.objects.create(batch=batch)
+                added = write_views(counts)
+        except IntegrityError:
+            if not ViewFlushBatch.objects.filter(batch=batch).exists():
+                raise
+            # A concurrent flush applied this batch first.
+    forget_batch(client, batch)
+    return added
+
+
+def flush_buffered_views() -> tuple[int, int]:
+    """Move every buffered view into the database; returns (views added, batches handled).
+
+    A batch's row in ViewFlushBatch commits with its counts, so a batch left in Redis by a crash
+    (after the commit, before the cleanup) is deleted on the next run without being added again.
+    """
+    client = redis_client(settings.REDIS_URL)
+    batch = uuid.uuid4().hex
+    client.eval(SEAL_BATCH, 3, PENDING_KEY, BATCH_KEY % batch, BATCHES_KEY, batch)
+    batches = sorted(name.decode() for name in client.smembers(BATCHES_KEY))
+    added = sum(apply_batch(client, name) for name in batches)
+    still_registered = [name.decode() for name in client.smembers(BATCHES_KEY)]
+    ViewFlushBatch.objects.filter(created_at__lt=timezone.now() - BATCH_MEMORY).exclude(
+        batch__in=still_registered
+    ).delete()
+    return added, len(batches)
