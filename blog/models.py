@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connection, models
 from django.db.models import Exists, F, OuterRef, Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -131,12 +131,46 @@ class Tag(models.Model):
         return reverse("blog:tag_detail", kwargs={"name": self.name})
 
 
+def published_q(prefix: str = "", now: datetime | None = None) -> Q:
+    """The one definition of "published": the published status and a publication time that has
+    come (a future one means scheduled). `prefix` reaches posts through a relation ("post__").
+    Raw SQL takes it from `published_sql()`, Python from `Post.is_public`."""
+    return Q(
+        **{
+            f"{prefix}status": PUBLISHED_STATUS,
+            f"{prefix}published_at__lte": now or timezone.now(),
+        }
+    )
+
+
+def published_sql(table: str, status: str = "%s", now: str = "%s") -> str:
+    """`published_q()` as an SQL condition on the posts table, for raw SQL: the column names come
+    from the model; `status` and `now` are what the SQL compares with (placeholders by default,
+    for `PUBLISHED_STATUS` and the time)."""
+    quote = connection.ops.quote_name
+    columns = (quote(Post._meta.get_field(name).column) for name in PUBLISHED_FIELDS)
+    status_column, published_at = columns
+    return f"{table}.{status_column} = {status} AND {table}.{published_at} <= {now}"
+
+
+def is_staff_or_author(user, post_id: int) -> bool:
+    """The one definition of "staff or the post's own author": whose visits of a post are
+    previews, not reads, and whose comments on it are trusted."""
+    if user is None or not user.is_authenticated:
+        return False
+    return user.is_staff or PostAuthor.objects.filter(post_id=post_id, author__user=user).exists()
+
+
 class PostQuerySet(models.QuerySet):
     """Read vocabulary for posts; each page's joins live in one method."""
 
     def published(self) -> "PostQuerySet":
         """Published and already due: a future `published_at` means scheduled, so hidden."""
-        return self.filter(status=Post.Status.PUBLISHED, published_at__lte=timezone.now())
+        return self.filter(published_q())
+
+    def scheduled(self) -> "PostQuerySet":
+        """Published, but with a publication time still to come."""
+        return self.filter(status=PUBLISHED_STATUS, published_at__gt=timezone.now())
 
     def listed(self) -> "PostQuerySet":
         """Published articles: what listings, feeds, archives and related posts show (no pages)."""
@@ -152,10 +186,7 @@ class PostQuerySet(models.QuerySet):
             return self.published()
         if user.is_superuser or user.has_perm("blog.change_any_post"):
             return self
-        return self.filter(
-            Q(status=Post.Status.PUBLISHED, published_at__lte=timezone.now())
-            | Q(authors__user=user)
-        ).distinct()
+        return self.filter(published_q() | Q(authors__user=user)).distinct()
 
     def with_authors(self) -> "PostQuerySet":
         return self.prefetch_related(
@@ -323,7 +354,8 @@ class Post(models.Model):
 
     @property
     def is_public(self) -> bool:
-        return self.status == self.Status.PUBLISHED and self.published_at <= timezone.now()
+        """`published_q()` for this post, in Python."""
+        return self.status == PUBLISHED_STATUS and self.published_at <= timezone.now()
 
     @property
     def ordered_authors(self) -> list[Author]:
@@ -332,6 +364,10 @@ class Post(models.Model):
 
     def add_views(self, count: int = 1) -> None:
         Post.objects.filter(pk=self.pk).update(view_count=F("view_count") + count)
+
+
+PUBLISHED_STATUS = Post.Status.PUBLISHED.value
+PUBLISHED_FIELDS = ("status", "published_at")
 
 
 class PageManager(models.Manager.from_queryset(PostQuerySet)):
@@ -478,6 +514,21 @@ class ContentVersion(models.Model):
 
     def __str__(self) -> str:
         return self.token
+
+
+class CacheEntry(models.Model):
+    """A row of the shared cache's database table (`blog.cache.DatabaseCache`, LOCATION in
+    CACHES): made by a migration, so that `migrate` alone gives a working site."""
+
+    cache_key = models.CharField(max_length=255, primary_key=True)
+    value = models.TextField()
+    expires = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = "spaces_cache"
+
+    def __str__(self) -> str:
+        return self.cache_key
 
 
 class ViewFlushBatch(models.Model):

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from mptt.models import MPTTModel, TreeForeignKey
 from mptt.querysets import TreeQuerySet
 
-from blog.models import Post
+from blog.models import Post, published_q
 from blog.rendering import Profile, Shortened, plain_text, render_markdown, shorten
 
 BODY_MAX_LENGTH = 20_000
@@ -48,9 +48,7 @@ class CommentQuerySet(TreeQuerySet):
 
     def public(self) -> "CommentQuerySet":
         """Approved comments of published, already due posts."""
-        return self.approved().filter(
-            post__status=Post.Status.PUBLISHED, post__published_at__lte=timezone.now()
-        )
+        return self.approved().filter(published_q("post__"))
 
     def for_sidebar(self) -> "CommentQuerySet":
         return self.public().only("id", "author_name", "body_html").order_by("-created_at", "-id")

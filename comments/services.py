@@ -65,11 +65,23 @@ def submit_comment(comment: Comment, parent_id: int | None, request: HttpRequest
         moderator.check_rate(comment)
         comment.status = status
         comment.created_at = timezone.now()
-        comment.save()
-        if comment.is_approved:
-            _add_to_counts(Counter({comment.post_id: 1}))
+        _store(comment)
         _after_commit(request, new=comment, approved=[comment.pk] if comment.is_approved else [])
     return comment
+
+
+def store_comment(comment: Comment) -> Comment:
+    """Insert a comment with the status it has, under the tree lock, counted on its post if
+    approved: no moderation and no mail (imports, fixtures)."""
+    with tree_lock():
+        _store(comment)
+    return comment
+
+
+def _store(comment: Comment) -> None:
+    comment.save()
+    if comment.is_approved:
+        _add_to_counts(Counter({comment.post_id: 1}))
 
 
 def reply_target(post: Post, parent_id: int | None) -> Comment | None:
@@ -116,8 +128,7 @@ def reply_as_author(parent: Comment, body: str, request: HttpRequest) -> Comment
             body=body,
             status=Comment.Status.APPROVED,
         )
-        reply.save()
-        _add_to_counts(Counter({reply.post_id: 1}))
+        _store(reply)
         _after_commit(request, new=reply, approved=[reply.pk])
     return reply
 

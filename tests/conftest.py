@@ -45,6 +45,18 @@ def postgres(db):
 
 
 @pytest.fixture
+def sqlite(db):
+    """Skip outside SQLite: CI runs the suite on SQLite too (without DATABASE_URL), where these
+    run; under CI=true a SQLite run that is not on SQLite fails."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        if IN_CI and not os.environ.get("DATABASE_URL"):
+            pytest.fail("CI=true and no DATABASE_URL, but the database is not SQLite")
+        pytest.skip("needs SQLite (unset DATABASE_URL)")
+
+
+@pytest.fixture
 def redis_url():
     """An emptied Redis database of its own (3) for view-buffer tests; required under CI=true."""
     import redis

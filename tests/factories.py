@@ -96,14 +96,7 @@ class CommentFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
-        """Insert under the tree lock and keep `Post.comment_count` exact, like the services."""
-        from django.db.models import F
+        """Stored by the comments service, which keeps `Post.comment_count` exact."""
+        from comments.services import store_comment
 
-        from comments.services import tree_lock
-
-        comment = model_class(*args, **kwargs)
-        with tree_lock():
-            comment.save()
-            if comment.status == "approved":
-                Post.objects.filter(pk=comment.post_id).update(comment_count=F("comment_count") + 1)
-        return comment
+        return store_comment(model_class(*args, **kwargs))

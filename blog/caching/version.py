@@ -125,8 +125,7 @@ def read_state() -> ContentState | None:
 def new_state() -> ContentState:
     """A new token, which holds until it expires or the next scheduled post comes due."""
     now = timezone.now()
-    scheduled = Post.objects.filter(status=Post.Status.PUBLISHED, published_at__gt=now)
-    due = scheduled.aggregate(due=Min("published_at"))["due"]
+    due = Post.objects.scheduled().aggregate(due=Min("published_at"))["due"]
     limit = now.timestamp() + settings.SPACES_DISCOVERY_CACHE_SECONDS
     return ContentState(uuid.uuid4().hex, min(limit, due.timestamp()) if due else limit)
 

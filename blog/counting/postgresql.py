@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from blog.caching.version import ContentState
 from blog.counting.contract import Read
-from blog.models import Post
+from blog.counting.sql import quoted_names
+from blog.models import PUBLISHED_STATUS, Post, PostDailyViews, published_sql
 
 READ_POST = "SELECT * FROM spaces_read_post(%s::bigint, %s, %s::timestamptz, %s::date)"
 
@@ -17,7 +18,37 @@ def record_read(post_id: int, day: dt.date) -> Read:
     """The `Recorder` for PostgreSQL; psycopg prepares the call once a connection has made it a
     few times (`prepare_threshold`, config/settings.py)."""
     with connection.cursor() as cursor:
-        cursor.execute(READ_POST, [post_id, Post.Status.PUBLISHED.value, timezone.now(), day])
+        cursor.execute(READ_POST, [post_id, PUBLISHED_STATUS, timezone.now(), day])
         views, token, valid_until = cursor.fetchone()
     version = ContentState(token, float(valid_until)) if token else ContentState("", 0.0)
     return Read(views is not None, None if views is None else int(views), version)
+
+
+def count_view_function() -> str:
+    """`spaces_count_view`, which `spaces_read_post` calls: the post's count and the day's row,
+    with the tables and columns of the models and `published_sql()`'s condition. Migrations
+    create it from here; a change to either needs a new migration that runs this again."""
+    posts, pk, views = quoted_names(Post, "id", "view_count")
+    daily, post, day, day_views = quoted_names(PostDailyViews, "post", "day", "views")
+    return f"""
+CREATE OR REPLACE FUNCTION spaces_count_view(
+    post bigint, published text, read_at timestamptz, read_on date
+) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    counted bigint;
+BEGIN
+    -- A crash of the database server may lose the last moments of reads, never double them;
+    -- not waiting for the WAL flush is for this transaction only.
+    PERFORM set_config('synchronous_commit', 'off', true);
+    UPDATE {posts} SET {views} = {views} + 1
+        WHERE {pk} = post AND {published_sql(posts, "published", "read_at")}
+        RETURNING {views} INTO counted;
+    IF FOUND THEN
+        INSERT INTO {daily} ({post}, {day}, {day_views}) VALUES (post, read_on, 1)
+            ON CONFLICT ({post}, {day})
+            DO UPDATE SET {day_views} = {daily}.{day_views} + 1;
+    END IF;
+    RETURN counted;
+END
+$$
+"""

@@ -17,7 +17,7 @@ from blog import signatures
 from blog.caching.version import remember_state
 from blog.counting.display import view_count_html
 from blog.counting.recording import add_view
-from blog.models import PostAuthor
+from blog.models import is_staff_or_author
 
 READ_WINDOW = 30 * 60  # seconds in which reloading an article counts once
 COOKIE_NAME = "spaces_read"
@@ -62,10 +62,7 @@ def is_insider(request: HttpRequest, post_id: int) -> bool:
     """Staff, and the post's own authors: their visits are previews, not reads."""
     if settings.SESSION_COOKIE_NAME not in request.COOKIES:
         return False  # signed in means a session; without one, loading the user costs for nothing
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return False
-    return user.is_staff or PostAuthor.objects.filter(post_id=post_id, author__user=user).exists()
+    return is_staff_or_author(getattr(request, "user", None), post_id)
 
 
 def recently_read(request: HttpRequest) -> dict[int, int]:

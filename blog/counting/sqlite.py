@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from blog.counting.contract import Read
 from blog.counting.sql import daily_upsert, quoted_names
-from blog.models import Post
+from blog.models import PUBLISHED_STATUS, Post, published_sql
 
 
 def record_read(post_id: int, day: dt.date) -> Read:
@@ -21,7 +21,7 @@ def record_read(post_id: int, day: dt.date) -> Read:
     day_value = connection.ops.adapt_datefield_value(day)
     connection.ensure_connection()
     with connection.wrap_database_errors:
-        views = write(connection.connection, [post_id, Post.Status.PUBLISHED.value, now], day_value)
+        views = write(connection.connection, [post_id, PUBLISHED_STATUS, now], day_value)
     return Read(views is not None, views)
 
 
@@ -57,10 +57,9 @@ def run(db: sqlite3.Connection, sql: str, params: tuple | list = ()) -> tuple | 
 
 @lru_cache(maxsize=1)
 def view_sql() -> str:
-    table, pk, views, status, published_at = quoted_names(
-        Post, "id", "view_count", "status", "published_at"
-    )
+    """Add the read to a published post (parameters: id, PUBLISHED_STATUS, now)."""
+    table, pk, views = quoted_names(Post, "id", "view_count")
     return (
         f"UPDATE {table} SET {views} = {views} + 1 "
-        f"WHERE {pk} = ? AND {status} = ? AND {published_at} <= ? RETURNING {views}"
+        f"WHERE {pk} = ? AND {published_sql(table, '?', '?')} RETURNING {views}"
     )

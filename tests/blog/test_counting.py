@@ -10,7 +10,8 @@ from django.db import DatabaseError, ProgrammingError, connection, transaction
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
-from blog.counting import batches, buffer, postgresql, reads, recording, sqlite
+from blog.counting import batches, buffer, postgresql, reads, recording
+from blog.counting import sqlite as sqlite_recorder
 from blog.models import ContentVersion, Post, PostDailyViews, ViewFlushBatch
 from tests.factories import AuthorFactory, PostFactory, UserFactory
 
@@ -280,10 +281,8 @@ def test_write_view_counts_only_published_posts(status):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("in_atomic", [False, True])
 def test_write_view_on_postgresql_answers_the_content_version_in_and_out_of_transactions(
-    in_atomic,
+    postgres, in_atomic
 ):
-    if connection.vendor != "postgresql":
-        pytest.skip("the libpq call is PostgreSQL's")
     post = PostFactory(view_count=4)
     today = timezone.localdate()
     with transaction.atomic() if in_atomic else contextlib.nullcontext():
@@ -298,11 +297,9 @@ def test_write_view_on_postgresql_answers_the_content_version_in_and_out_of_tran
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_failing_call_of_libpq_raises_djangos_error_and_leaves_the_connection_usable(
-    monkeypatch, client, caplog
+def test_a_failing_counted_read_raises_djangos_error_and_leaves_the_connection_usable(
+    postgres, monkeypatch, client, caplog
 ):
-    if connection.vendor != "postgresql":
-        pytest.skip("the libpq call is PostgreSQL's")
     post = PostFactory(view_count=2)
     monkeypatch.setattr(
         postgresql, "READ_POST", postgresql.READ_POST.replace("read_post", "nothing")
@@ -318,12 +315,11 @@ def test_a_failing_call_of_libpq_raises_djangos_error_and_leaves_the_connection_
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("in_atomic", [False, True])
-def test_write_view_failing_halfway_leaves_nothing_behind(monkeypatch, in_atomic):
-    if connection.vendor != "sqlite":
-        pytest.skip("PostgreSQL's count is one statement, atomic alone")
+def test_write_view_failing_halfway_leaves_nothing_behind(sqlite, monkeypatch, in_atomic):
+    # PostgreSQL's count is one statement, atomic alone.
     post = PostFactory(view_count=3)
     other = PostFactory()
-    monkeypatch.setattr(sqlite, "daily_upsert", lambda placeholder: "INSERT INTO nowhere")
+    monkeypatch.setattr(sqlite_recorder, "daily_upsert", lambda placeholder: "INSERT INTO nowhere")
     with transaction.atomic() if in_atomic else contextlib.nullcontext():
         if in_atomic:
             Post.objects.filter(pk=other.pk).update(view_count=100)

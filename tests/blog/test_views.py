@@ -117,11 +117,15 @@ def test_post_detail_other_user_cannot_preview_draft(client):
     assert client.get(draft.get_absolute_url()).status_code == 404
 
 
-def test_scheduled_post_appears_when_due_without_cron(client):
-    post = PostFactory(published_at=timezone.now() + timezone.timedelta(seconds=1))
+def test_scheduled_post_appears_when_due_without_cron(client, monkeypatch):
+    due = timezone.now() + timezone.timedelta(minutes=5)
+    post = PostFactory(published_at=due)
     assert client.get(post.get_absolute_url()).status_code == 404
-    Post.objects.filter(pk=post.pk).update(published_at=timezone.now())
+    assert post.title not in client.get("/").content.decode()
+    later = due + timezone.timedelta(seconds=1)
+    monkeypatch.setattr(timezone, "now", lambda: later)  # the clock passes the due time
     assert client.get(post.get_absolute_url()).status_code == 200
+    assert post.title in client.get("/").content.decode()
 
 
 def test_post_detail_loads_math_script_only_for_math(client):

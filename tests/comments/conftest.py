@@ -15,3 +15,9 @@ def _comment_settings(settings):
     settings.SPACES_COMMENT_DEFAULT_PAGE = "last"
     settings.SPACES_PROXY_COUNT = 0
     settings.AKISMET_API_KEY = ""
+
+
+@pytest.fixture
+def quick_forms(settings):
+    """Comment forms may be sent at once: tests that fill a form need not wait like a person."""
+    settings.SPACES_COMMENT_MIN_FORM_AGE = 0

@@ -5,7 +5,6 @@ import json
 import random
 import re
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlencode, urlsplit
 
@@ -77,7 +76,7 @@ def tree_rows() -> list[tuple]:
     )
 
 
-def test_concurrent_comments_keep_every_tree_valid(postgres, live_server):
+def test_concurrent_comments_keep_every_tree_valid(postgres, live_server, quick_forms):
     posts = PostFactory.create_batch(3)
     # One approved comment per post: replies need approved targets, and EMAIL becomes "known".
     seeds = [CommentFactory(post=post, author_email=EMAIL) for post in posts]
@@ -87,7 +86,6 @@ def test_concurrent_comments_keep_every_tree_valid(postgres, live_server):
     for visitor in visitors:
         for post in posts:
             visitor.open_form(post.pk)
-    time.sleep(3.1)  # the form tokens refuse a submission within 3 s of showing the form
 
     def write(number: int) -> int:
         rng = random.Random(number)

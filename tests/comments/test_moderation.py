@@ -1,14 +1,14 @@
-import io
-import urllib.parse
-import urllib.request
+from urllib.parse import parse_qs
 
+import httpx
 import pytest
 from django.test import RequestFactory
 
+from comments import moderation
 from comments.models import Comment
-from comments.moderation import moderator
+from comments.moderation import Refused, check_token, make_token, moderator
 from comments.visitors import client_ip
-from tests.comments.helpers import form_data
+from tests.comments.helpers import aged_token, form_data
 from tests.factories import CommentFactory, PostFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -89,49 +89,50 @@ def test_policy_trusts_post_authors_and_staff():
     assert status_of(new_comment(post=post, user=UserFactory())) == Comment.Status.PENDING
 
 
-class FakeResponse(io.BytesIO):
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
+def akismet_answers(monkeypatch, handler) -> None:
+    """Akismet's HTTP replies come from `handler(request)`: nothing leaves the test."""
+    transport = httpx.MockTransport(handler)
+    monkeypatch.setattr(
+        moderation, "akismet_http_client", lambda: httpx.Client(transport=transport, timeout=3)
+    )
 
 
 def test_akismet_not_called_without_key(monkeypatch):
-    def fail(*args, **kwargs):
+    def fail(request):
         raise AssertionError("Akismet must not be called without a key")
 
-    monkeypatch.setattr(urllib.request, "urlopen", fail)
+    akismet_answers(monkeypatch, fail)
     assert status_of(new_comment()) == Comment.Status.PENDING
 
 
-@pytest.mark.parametrize(("answer", "status"), [(b"true", "spam"), (b"false", "approved")])
+@pytest.mark.parametrize(("answer", "status"), [("true", "spam"), ("false", "approved")])
 def test_akismet_verdict_is_used(settings, monkeypatch, answer, status):
     settings.AKISMET_API_KEY = "k3y"
     CommentFactory(author_email="zhang@example.com")
     calls = []
 
-    def fake_urlopen(request, timeout):
-        calls.append((request.full_url, urllib.parse.parse_qs(request.data.decode()), timeout))
-        return FakeResponse(answer)
+    def handler(request):
+        calls.append((str(request.url), parse_qs(request.content.decode()), request.extensions))
+        return httpx.Response(200, text=answer)
 
-    monkeypatch.setattr(urllib.request, "urlopen", fake_urlopen)
+    akismet_answers(monkeypatch, handler)
     assert status_of(new_comment()) == status
-    url, data, timeout = calls[0]
-    assert url == "https://k3y.rest.akismet.com/1.1/comment-check"
+    url, data, extensions = calls[0]
+    assert url.endswith("/1.1/comment-check")
+    assert data["api_key"] == ["k3y"]
     assert data["comment_content"] == ["一个问题"]
     assert data["user_ip"] == ["192.0.2.10"]
-    assert timeout <= 5
+    assert extensions["timeout"]["read"] <= 5
 
 
 def test_akismet_failure_never_blocks(settings, monkeypatch, client):
     settings.AKISMET_API_KEY = "k3y"
     CommentFactory(author_email="zhang@example.com")
 
-    def down(request, timeout):
-        raise TimeoutError("timed out")
+    def down(request):
+        raise httpx.ConnectTimeout("timed out")
 
-    monkeypatch.setattr(urllib.request, "urlopen", down)
+    akismet_answers(monkeypatch, down)
     post = PostFactory()
     response = client.post(f"/archives/{post.pk}/comment", form_data(post))
     assert response.status_code == 302
@@ -162,3 +163,13 @@ def test_client_ip_trusts_only_configured_proxies(settings, proxies, remote, for
     settings.SPACES_PROXY_COUNT = proxies
     request = RequestFactory().get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
     assert client_ip(request) == expected
+
+
+def test_a_form_sent_sooner_than_the_minimum_age_is_refused(settings):
+    settings.SPACES_COMMENT_MIN_FORM_AGE = 3
+    post = PostFactory()
+    with pytest.raises(Refused, match="太快"):
+        check_token(make_token(post.pk), post)
+    check_token(aged_token(post, 4), post)
+    settings.SPACES_COMMENT_MIN_FORM_AGE = 0
+    check_token(make_token(post.pk), post)
