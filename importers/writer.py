@@ -10,13 +10,13 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext
 from types import SimpleNamespace
 
-from blog.discovery import content_changed
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.db.models import Max
 
+from blog.caching.version import content_changed
 from blog.models import Author, Category, Post, PostAuthor, Tag, unicode_slug
 from blog.services import sync_citations
 from comments.models import Comment

@@ -2,7 +2,7 @@
 
 An article request then needs one round trip for both: `spaces_read_post` counts the read with
 `spaces_count_view` (migration 0005) and answers the token and how long it holds
-(`blog.discovery`) in the same call.
+(`blog.caching.version`) in the same call.
 """
 
 from django.db import migrations, models
