@@ -250,7 +250,7 @@ else:
             # expired rows, then those that expire soonest (never-expiring keys last), back to
             # MAX_ENTRIES. Key names no longer matter to culling.
             "BACKEND": "blog.cache.DatabaseCache",
-            "LOCATION": "spaces_cache",
+            "LOCATION": "spaces_cache",  # blog.models.CacheEntry's table, made by `migrate`
             "OPTIONS": {"MAX_ENTRIES": 5_000},
         }
     }
