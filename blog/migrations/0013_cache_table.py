@@ -16,7 +16,7 @@ def drop_table(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("blog", "0011_category_parent")]
+    dependencies = [("blog", "0012_revisions_autosave")]
 
     operations = [
         migrations.SeparateDatabaseAndState(

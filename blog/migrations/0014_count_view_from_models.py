@@ -12,6 +12,6 @@ def create_function(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("blog", "0012_cache_table")]
+    dependencies = [("blog", "0013_cache_table")]
 
     operations = [migrations.RunPython(create_function, migrations.RunPython.noop)]
