@@ -10,6 +10,18 @@ from importers.core import Source, SourceError
 from importers.writer import import_site
 
 
+def add_import_arguments(parser) -> None:
+    """The options every import command takes."""
+    parser.add_argument(
+        "--dry-run", action="store_true", help="show what would be imported, write nothing"
+    )
+    parser.add_argument(
+        "--keep-pingbacks",
+        action="store_true",
+        help="import pingbacks and trackbacks as comments (default: skip and count them)",
+    )
+
+
 def run_import(command: BaseCommand, source: Source, *, dry_run: bool, **options) -> None:
     """Import `source`, print the report, and fail (non-zero exit) if any item failed."""
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from importers.commands import run_import
+from importers.commands import add_import_arguments, run_import
 from importers.core import SourceError
 from importers.typecho import TypechoSource
 
@@ -14,14 +14,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("source", help="Typecho's SQLite file, or mysql://… or postgres://…")
         parser.add_argument("--prefix", default="typecho_", help="table prefix (typecho_)")
-        parser.add_argument(
-            "--dry-run", action="store_true", help="show what would be imported, write nothing"
-        )
-        parser.add_argument(
-            "--keep-pingbacks",
-            action="store_true",
-            help="import pingbacks and trackbacks as comments (default: skip and count them)",
-        )
+        add_import_arguments(parser)
 
     def handle(self, *args, source: str, prefix: str, dry_run: bool, **options) -> None:
         try:

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from importers.commands import run_import
+from importers.commands import add_import_arguments, run_import
 from importers.core import SourceError
 from importers.wxr import WXRSource
 
@@ -13,14 +13,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("file", help="the .xml file from WordPress's Tools → Export")
-        parser.add_argument(
-            "--dry-run", action="store_true", help="show what would be imported, write nothing"
-        )
-        parser.add_argument(
-            "--keep-pingbacks",
-            action="store_true",
-            help="import pingbacks and trackbacks as comments (default: skip and count them)",
-        )
+        add_import_arguments(parser)
 
     def handle(self, *args, file: str, dry_run: bool, keep_pingbacks: bool, **options) -> None:
         try:
