@@ -4,13 +4,14 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from blog.caching.values import cached
+from blog.caching.version import SITE
 from blog.models import Category, Post
 
 
 def navigation() -> list[dict]:
     """Name and URL of every category with a published post, then of every published page in
-    its order; cached per content version."""
-    return cached("navigation", _navigation_links)
+    its order; cached until a change that reaches every page (SITE)."""
+    return cached("navigation", _navigation_links, scopes=(SITE,))
 
 
 def _navigation_links() -> list[dict]:

@@ -307,6 +307,9 @@ class Post(models.Model):
             ),
         ]
 
+    # What pages other than the post's own show of it: a change to one of them reaches every page.
+    SHOWN_ELSEWHERE = ("kind", "title", "slug", "status", "published_at", "menu_order")
+
     def __str__(self) -> str:
         return self.title
 
@@ -315,7 +318,8 @@ class Post(models.Model):
         if self.kind == self.Kind.PAGE and not self.slug:
             self.slug = unicode_slug(self.title, "page")
         self.render()
-        super().save(*args, **kwargs)
+        super().save(*args, **kwargs)  # its post_save signal compares with the state as loaded
+        self._loaded_elsewhere = self.shown_elsewhere()
 
     def get_absolute_url(self) -> str:
         # Where `kind` was not loaded, the article URL serves: it redirects a page to its own.
@@ -323,6 +327,23 @@ class Post(models.Model):
         if not deferred & {"kind", "slug"} and self.kind == self.Kind.PAGE and self.slug:
             return reverse("blog:page_detail", kwargs={"slug": self.slug})
         return reverse("blog:post_detail", kwargs={"pk": self.pk})
+
+    @classmethod
+    def from_db(cls, db, field_names, values) -> "Post":
+        """As loaded, remembering what other pages show of it (Django's documented way to know
+        a loaded instance's original values)."""
+        post = super().from_db(db, field_names, values)
+        if not post.get_deferred_fields().intersection(cls.SHOWN_ELSEWHERE):
+            post._loaded_elsewhere = post.shown_elsewhere()
+        return post
+
+    def shown_elsewhere(self) -> tuple:
+        return tuple(getattr(self, name) for name in self.SHOWN_ELSEWHERE)
+
+    def changes_other_pages(self) -> bool:
+        """Whether saving it changes more than its own pages and listings' excerpts: new, not
+        loaded whole, or changed in what other pages show of it."""
+        return getattr(self, "_loaded_elsewhere", None) != self.shown_elsewhere()
 
     def clean(self) -> None:
         super().clean()
@@ -499,21 +520,20 @@ class PostDailyViews(models.Model):
 
 
 class ContentVersion(models.Model):
-    """The token naming the state of what readers see, for `blog.caching`'s caches: one row.
+    """The token naming one scope's state of what readers see, for `blog.caching`'s caches.
 
     It lives in the database rather than in the cache so that the counted read of an article can
     fetch it in the same round trip, and so that no cache eviction or flush can lose it.
     """
 
+    scope = models.CharField(max_length=40, primary_key=True)  # see blog.caching.version
     token = models.CharField(max_length=32)
-    # Unix time at which a new token must start: its age limit, or the next scheduled post.
-    valid_until = models.FloatField()
-
-    class Meta:
-        constraints = [models.CheckConstraint(condition=Q(id=1), name="content_version_one_row")]
+    # Unix time at which the site token must be renewed: its age limit, or the next scheduled
+    # post; 0 for the other scopes, which do not expire on their own.
+    valid_until = models.FloatField(default=0)
 
     def __str__(self) -> str:
-        return self.token
+        return f"{self.scope}: {self.token}"
 
 
 class CacheEntry(models.Model):

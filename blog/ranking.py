@@ -22,7 +22,7 @@ from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from blog.caching.local import LocalCopies
-from blog.caching.version import content_version
+from blog.caching.version import LISTINGS, SITE, content_version
 from blog.models import Post
 from blog.search import (
     FTS_TABLE,
@@ -113,7 +113,7 @@ def _pieces(
 ) -> tuple[Sequence[int], dict[Piece, tuple[int, ...]]]:
     """The published ids newest first, and each piece's bitmaps: from this process's copies, the
     shared cache, or else one query."""
-    version = content_version()
+    version = content_version((SITE, LISTINGS))  # posts' text, titles and places
     prefix = f"{CACHE_PREFIX}:{version}"
     keys = {
         piece: f"{prefix}:{piece[0]}:{hashlib.sha256(piece[1].encode()).hexdigest()}"

@@ -20,7 +20,6 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from blog.caching.version import content_changed
 from blog.models import Author
 from comments import blocklist, services
 from comments.forms import AuthorReplyForm
@@ -214,7 +213,7 @@ class CommentAdmin(admin.ModelAdmin):
             services.move_comment(obj, parent)
         if status != obj.status:
             services.set_status([obj.pk], status, request)
-        content_changed()  # cached articles show the comment's text
+        services.comments_changed([obj.post_id])  # its article shows the comment's text
 
     def delete_model(self, request: HttpRequest, obj: Comment) -> None:
         services.delete_comments([obj.pk])

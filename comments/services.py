@@ -18,7 +18,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from blog.caching.version import content_changed
+from blog.caching.version import COMMENTS, content_changed, post_scope
 from blog.models import Author, Post
 from blog.site import absolute_url
 from comments import notifications
@@ -184,7 +184,7 @@ def move_comment(comment: Comment, parent: Comment | None) -> None:
             return
         check_move(comment, parent)
         Comment.objects.move_node(comment, parent, "last-child")
-        content_changed()  # cached articles show the threads
+        comments_changed([comment.post_id])  # its article shows the threads
 
 
 def delete_comments(ids: Iterable[int]) -> int:
@@ -237,7 +237,7 @@ def edit_comment(comment: Comment, body: str) -> Comment:
         if status != current.status:
             set_status([current.pk], status)
             current.status = status
-        content_changed()  # cached articles and the sidebar show the text
+        comments_changed([current.post_id])  # its article and the sidebar show the text
     return current
 
 
@@ -254,14 +254,18 @@ def unsubscribe(comment: Comment) -> int:
     )
 
 
+def comments_changed(post_ids: Iterable[int]) -> None:
+    """What readers see of these posts' comments changed: renew their own pages and the pages
+    and widgets showing comments of many posts (blog.caching.version), once the write commits."""
+    content_changed(COMMENTS, *map(post_scope, post_ids))
+
+
 def _add_to_counts(deltas: Counter) -> None:
-    changed = False
-    for post_id, delta in deltas.items():
-        if delta:
-            Post.objects.filter(pk=post_id).update(comment_count=F("comment_count") + delta)
-            changed = True
+    changed = [post_id for post_id, delta in deltas.items() if delta]
+    for post_id in changed:
+        Post.objects.filter(pk=post_id).update(comment_count=F("comment_count") + deltas[post_id])
     if changed:
-        content_changed()  # the archive page and cached listings show comment counts
+        comments_changed(changed)  # threads, counts, the sidebar
 
 
 def _after_commit(

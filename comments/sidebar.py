@@ -1,11 +1,13 @@
-"""The 最近评论 sidebar: the newest approved comments site-wide, cached per content version.
+"""The 最近评论 sidebar: the newest approved comments site-wide, cached per version of the
+SITE and COMMENTS scopes.
 
 Every comment write that changes what it lists (approving, rejecting, editing, moving or
-deleting an approved comment) calls `blog.caching.version.content_changed()`, as does a post turning
-back into a draft.
+deleting an approved comment) renews COMMENTS (comments/services.py); a post turning back into
+a draft renews SITE.
 """
 
 from blog.caching.values import cached
+from blog.caching.version import COMMENTS, SITE
 from comments.models import Comment
 
 SIZE = 10
@@ -15,7 +17,7 @@ EXCERPT_LENGTH = 47
 def recent_comments() -> list[dict]:
     """`name`, `excerpt` (HTML, formulas whole for MathJax) and `url` of the newest approved
     comments: one query on a cache miss."""
-    return cached("recent-comments", _newest)
+    return cached("recent-comments", _newest, scopes=(SITE, COMMENTS))
 
 
 def _newest() -> list[dict]:

@@ -1,10 +1,11 @@
-"""The page cache: anonymous readers' GETs served from the shared cache per content version,
-language and URL, with their holes filled and gzip made around them for each response."""
+"""The page cache: anonymous readers' GETs served from the shared cache per URL, language and
+version of the scopes the page shows, with their holes filled and gzip made around them for
+each response."""
 
 import functools
 import gzip
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -16,7 +17,7 @@ from blog.caching.holes import Known, fill_holes, filled, split_holes
 from blog.caching.local import LocalCopies
 from blog.caching.release import release
 from blog.caching.values import MISSING, shared, store
-from blog.caching.version import content_version
+from blog.caching.version import LISTINGS, SITE, SITE_WIDE, content_version, post_scope
 
 CACHED_HEADERS = ("Content-Type", "Last-Modified", "X-Robots-Tag")
 CACHE_HEADER = "X-Page-Cache"
@@ -25,6 +26,16 @@ LOCAL_COPIES_BYTES = 64 * 1024 * 1024  # per process
 # Cookies that change a page for their reader: with one of them, pages are rendered afresh.
 # Apps add theirs when they load (comments: the remembered commenter).
 PERSONAL_COOKIES = {settings.SESSION_COOKIE_NAME}
+# What a page shows, as scopes of the content version (blog.caching.version); the sidebar is a
+# hole with scopes of its own. Pages that list posts with their excerpts:
+LISTING_PAGES = (SITE, LISTINGS)
+# Scopes, or a function of the view's keyword arguments that answers them.
+Scopes = Iterable[str] | Callable[..., Iterable[str]]
+
+
+def post_pages(pk: int, **kwargs) -> tuple[str, str]:
+    """The scopes of a post's own pages: its article with its comment threads."""
+    return (SITE, post_scope(pk))
 
 
 @dataclass(frozen=True)
@@ -116,8 +127,9 @@ def render_for_cache(response: HttpResponse) -> None:
         response.render()
 
 
-def cached_page(view: Callable) -> Callable:
-    """Serve a page's anonymous GETs from the cache, per content version, language and URL.
+def cached_page(view: Callable, scopes: Scopes = SITE_WIDE) -> Callable:
+    """Serve a page's anonymous GETs from the cache, per URL, language and version of `scopes`
+    (by default the site-wide ones: any change but one to another post's own pages).
 
     A caller wrapping it may pass `known_holes` (see blog.caching.holes.Known): hole values it
     already knows for this request, such as the reader count it has just written.
@@ -139,7 +151,7 @@ def cached_page(view: Callable) -> Callable:
         url = f"{request.get_host()}{request.get_full_path()}"
         digest = hashlib.sha256(url.encode()).hexdigest()
         key = f"spaces:page:{release()}:{get_language()}:{digest}"
-        version = content_version()
+        version = content_version(scopes(**kwargs) if callable(scopes) else scopes)
         if (page := _local_copies.get_many(version, [key]).get(key)) is not None:
             return served(page.response(request, known), "hit")
         page = shared(key, version)

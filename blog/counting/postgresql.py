@@ -1,27 +1,53 @@
 """Recording a read on PostgreSQL: one call of the `spaces_read_post` function (migrations), which
-counts the read and answers the content version in the same round trip."""
+counts the read and answers the content version's tokens in the same round trip."""
 
 import datetime as dt
 
 from django.db import connection
 from django.utils import timezone
 
-from blog.caching.version import ContentState
+from blog.caching.version import SITE, SITE_WIDE, post_scope, state_of
 from blog.counting.contract import Read
 from blog.counting.sql import quoted_names
-from blog.models import PUBLISHED_STATUS, Post, PostDailyViews, published_sql
+from blog.models import PUBLISHED_STATUS, ContentVersion, Post, PostDailyViews, published_sql
 
-READ_POST = "SELECT * FROM spaces_read_post(%s::bigint, %s, %s::timestamptz, %s::date)"
+READ_POST = "SELECT * FROM spaces_read_post(%s::bigint, %s, %s::timestamptz, %s::date, %s::text[])"
 
 
 def record_read(post_id: int, day: dt.date) -> Read:
-    """The `Recorder` for PostgreSQL; psycopg prepares the call once a connection has made it a
-    few times (`prepare_threshold`, config/settings.py)."""
+    """The `Recorder` for PostgreSQL, answering with the tokens of the scopes the article's
+    cached page needs; psycopg prepares the call once a connection has made it a few times
+    (`prepare_threshold`, config/settings.py)."""
+    scopes = [*SITE_WIDE, post_scope(post_id)]
     with connection.cursor() as cursor:
-        cursor.execute(READ_POST, [post_id, PUBLISHED_STATUS, timezone.now(), day])
-        views, token, valid_until = cursor.fetchone()
-    version = ContentState(token, float(valid_until)) if token else ContentState("", 0.0)
-    return Read(views is not None, None if views is None else int(views), version)
+        cursor.execute(READ_POST, [post_id, PUBLISHED_STATUS, timezone.now(), day, scopes])
+        views, found, tokens, valid_until = cursor.fetchone()
+    rows = [
+        (scope, token, valid_until if scope == SITE else 0)
+        for scope, token in zip(found or [], tokens or [], strict=True)
+    ]
+    return Read(views is not None, None if views is None else int(views), state_of(scopes, rows))
+
+
+def read_post_function() -> str:
+    """`spaces_read_post`: the read counted by `spaces_count_view` and the tokens of the scopes
+    asked for, in one round trip; the version table's names come from the model."""
+    table, scope, token, valid_until = quoted_names(ContentVersion, "scope", "token", "valid_until")
+    return f"""
+CREATE OR REPLACE FUNCTION spaces_read_post(
+    post bigint, published text, read_at timestamptz, read_on date, scopes text[],
+    OUT views bigint, OUT scope_names text[], OUT scope_tokens text[],
+    OUT site_valid_until double precision
+) LANGUAGE plpgsql AS $$
+BEGIN
+    views := spaces_count_view(post, published, read_at, read_on);
+    SELECT array_agg(version.{scope}), array_agg(version.{token}),
+           max(version.{valid_until}) FILTER (WHERE version.{scope} = '{SITE}')
+        INTO scope_names, scope_tokens, site_valid_until
+        FROM {table} AS version WHERE version.{scope} = ANY(scopes);
+END
+$$
+"""
 
 
 def count_view_function() -> str:

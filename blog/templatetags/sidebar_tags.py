@@ -1,16 +1,23 @@
-"""The sidebar's 随机文章 and 热门标签 widgets, from one cached value per content version and
-language."""
+"""The sidebar's widgets as holes that cached pages are served with: 随机文章 drawn for each page
+from a cached pool, and 最近评论 with 热门标签 as one fragment cached per language and version
+of the scopes it shows, so that a new comment renders it once, not once per page."""
 
 import random
+from collections.abc import Callable
 from typing import NamedTuple
 
 from django import template
 from django.db.models import Count
 from django.template.loader import render_to_string
-from django.utils.safestring import SafeString
+from django.utils import translation
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
+from blog.caching.holes import hole
 from blog.caching.values import cached
+from blog.caching.version import COMMENTS, SITE
 from blog.models import Post, Tag
 
 register = template.Library()
@@ -21,11 +28,6 @@ POPULAR_TAGS = 25
 TAG_WEIGHTS = 5
 
 
-class RandomPost(NamedTuple):
-    url: str
-    title: str
-
-
 class PopularTag(NamedTuple):
     name: str
     url: str
@@ -33,22 +35,72 @@ class PopularTag(NamedTuple):
     weight: int  # 1 to TAG_WEIGHTS
 
 
-class SidebarWidgets(NamedTuple):
-    random_posts: list[RandomPost]
+class SidebarData(NamedTuple):
+    """What the sidebar shows that changes only with SITE: the pool 随机文章 draws from, as
+    (url, title) pairs, and the popular tags with their cloud."""
+
+    pool: list[tuple[str, str]]
     popular_tags: list[PopularTag]
-    tag_cloud: SafeString  # popular_tags as HTML
+    tag_cloud: SafeString
 
 
-@register.simple_tag
-def sidebar_widgets() -> SidebarWidgets:
-    """随机文章 and 热门标签, from one cache read: plain values, the tag cloud already rendered."""
-    pool, tags, cloud = cached("sidebar", _sidebar_data, get_language())
+@register.simple_tag(takes_context=True)
+def random_posts(context: template.Context) -> str:
+    """随机文章, drawn anew for every page served: a hole in cached pages."""
+    return hole(bool(context.get("for_cache")), "random", get_language(), random_posts_html)
+
+
+@register.simple_tag(takes_context=True)
+def sidebar_widgets(context: template.Context) -> str:
+    """最近评论 and 热门标签, one fragment: a hole in cached pages."""
+    return hole(bool(context.get("for_cache")), "sidebar", get_language(), widgets_html)
+
+
+def in_languages(make: Callable[[], str]) -> Callable[[list[str]], list[str]]:
+    """A hole filler (blog/apps.py) answering `make()` in each hole's language."""
+
+    def filler(languages: list[str]) -> list[str]:
+        filled = []
+        for language in languages:
+            with translation.override(language):
+                filled.append(make())
+        return filled
+
+    return filler
+
+
+def sidebar_data() -> SidebarData:
+    return cached("sidebar", _sidebar_data, get_language(), scopes=(SITE,))
+
+
+def random_posts_html() -> SafeString:
+    """RANDOM_POSTS links drawn from the cached pool: a few microseconds per page."""
+    pool = sidebar_data().pool
+    if not pool:
+        return mark_safe("")
     chosen = random.sample(pool, min(len(pool), RANDOM_POSTS))
-    return SidebarWidgets([RandomPost(*post) for post in chosen], tags, cloud)
+    items = format_html_join("", '<li><a href="{}">{}</a></li>', chosen)
+    return format_html(
+        '<section class="widget random-posts">\n  <h2>{}</h2>\n  <ul>{}</ul>\n</section>',
+        _("随机文章"),
+        items,
+    )
 
 
-def _sidebar_data() -> tuple[list[tuple[str, str]], list[PopularTag], SafeString]:
-    # Each page shows RANDOM_POSTS drawn from a pool drawn afresh with every content version:
+def widgets_html() -> SafeString:
+    """最近评论 and 热门标签 in the current language, cached until a post's title or a tag
+    changes (SITE) or a comment is shown or hidden (COMMENTS): rendered once per change, not
+    once per page."""
+    return cached("sidebar-html", _render_widgets, get_language(), scopes=(SITE, COMMENTS))
+
+
+def _render_widgets() -> SafeString:
+    context = {"tag_cloud": sidebar_data().tag_cloud}
+    return render_to_string("blog/_sidebar_widgets.html", context)
+
+
+def _sidebar_data() -> SidebarData:
+    # Each page shows RANDOM_POSTS drawn from a pool drawn afresh with every SITE version:
     # random picks of ids, never ORDER BY RANDOM() over the whole table. The pool holds plain
     # (url, title) pairs, which load from the cache in a fraction of the time of named tuples.
     ids = list(Post.objects.listed().order_by().values_list("id", flat=True))
@@ -56,7 +108,7 @@ def _sidebar_data() -> tuple[list[tuple[str, str]], list[PopularTag], SafeString
     pool = [(post.get_absolute_url(), post.title) for post in chosen.only("title", "kind", "slug")]
     tags = _weighted_tags(POPULAR_TAGS)
     # Rendered here, since 25 links with translated titles take longer than the rest of a sidebar.
-    return pool, tags, render_to_string("blog/_popular_tags.html", {"tags": tags})
+    return SidebarData(pool, tags, render_to_string("blog/_popular_tags.html", {"tags": tags}))
 
 
 def _weighted_tags(count: int) -> list[PopularTag]:

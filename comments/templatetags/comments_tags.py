@@ -2,9 +2,7 @@ from django import template
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
 
-from blog.caching.values import cached
 from blog.models import Post
 from comments.forms import CommentForm
 from comments.models import Comment
@@ -61,10 +59,6 @@ def comment_param(request: HttpRequest, name: str, post: Post) -> Comment | None
 
 @register.simple_tag
 def recent_comments() -> str:
-    """The 最近评论 sidebar widget, its HTML cached per content version and language."""
-    html = cached("recent-comments-html", _render_recent_comments, get_language())
+    """The 最近评论 widget, part of the sidebar fragment (blog.templatetags.sidebar_tags)."""
+    html = render_to_string("comments/_recent_comments.html", {"entries": recent_comment_entries()})
     return mark_safe(html)  # rendered from our own autoescaping template
-
-
-def _render_recent_comments() -> str:
-    return render_to_string("comments/_recent_comments.html", {"entries": recent_comment_entries()})

@@ -45,7 +45,11 @@ def test_content_version_changes_with_posts_and_tags():
 
 
 def stored_version() -> str:
-    return ContentVersion.objects.get().token
+    return ContentVersion.objects.get(scope=version.SITE).token
+
+
+def site_version() -> str:
+    return version.content_version([version.SITE])
 
 
 def test_a_write_starts_the_shared_version_when_it_commits(django_capture_on_commit_callbacks):
@@ -53,7 +57,7 @@ def test_a_write_starts_the_shared_version_when_it_commits(django_capture_on_com
     before = stored_version()
     with django_capture_on_commit_callbacks(execute=True):
         PostFactory()
-        during = version.content_version()
+        during = site_version()
         assert during != before  # what this transaction caches is kept apart …
         assert stored_version() == before  # … and other readers keep the token until the commit
     assert stored_version() not in {before, during}
@@ -64,9 +68,9 @@ def test_a_write_rolled_back_leaves_the_version():
     before = stored_version()
     with contextlib.suppress(RuntimeError), transaction.atomic():
         PostFactory()
-        assert version.content_version() != before
+        assert site_version() != before
         raise RuntimeError("rolled back")
-    assert version.content_version() == before == stored_version()
+    assert site_version() == before == stored_version()
 
 
 def test_a_failure_to_store_the_token_after_the_commit_is_only_logged(
@@ -75,7 +79,7 @@ def test_a_failure_to_store_the_token_after_the_commit_is_only_logged(
     def failing(*args, **kwargs):
         raise DatabaseError("connection lost")
 
-    monkeypatch.setattr(version, "start_version", failing)
+    monkeypatch.setattr(version, "renew", failing)
     with django_capture_on_commit_callbacks(execute=True):
         PostFactory(title="已提交")
     assert Post.objects.get().title == "已提交"
@@ -371,7 +375,7 @@ def test_a_write_on_another_server_shows_here_at_once():
     PostFactory()
     before = version.content_version()
     ContentVersion.objects.update(token="from-another-server")  # its content_changed() committed
-    assert version.content_version() == "from-another-server" != before
+    assert site_version() == "from-another-server" != before
 
 
 class DownCache:

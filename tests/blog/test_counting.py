@@ -10,6 +10,7 @@ from django.db import DatabaseError, ProgrammingError, connection, transaction
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
+from blog.caching import version
 from blog.counting import batches, buffer, postgresql, reads, recording
 from blog.counting import sqlite as sqlite_recorder
 from blog.models import ContentVersion, Post, PostDailyViews, ViewFlushBatch
@@ -288,11 +289,17 @@ def test_write_view_on_postgresql_answers_the_content_version_in_and_out_of_tran
     with transaction.atomic() if in_atomic else contextlib.nullcontext():
         read_ = postgresql.record_read(post.pk, today)
         assert read_.views == 5
-        assert tuple(read_.version) == tuple(
-            ContentVersion.objects.values_list("token", "valid_until").get()
-        )
+        site = ContentVersion.objects.get(scope=version.SITE)
+        assert read_.version.tokens[version.SITE] == site.token
+        assert read_.version.valid_until == site.valid_until
+        assert read_.version.tokens[version.post_scope(post.pk)] == ""  # never renewed yet
     assert views(post) == 5
     assert daily(post) == {today: 1}
+    renewed = version.renew([version.post_scope(post.pk)])  # a comment on it, say
+    assert postgresql.record_read(post.pk, today).version.tokens == {
+        **read_.version.tokens,
+        **renewed,
+    }
     assert postgresql.record_read(999999, today).views is None
 
 
