@@ -4,11 +4,14 @@ reader count) while the page is rendered for the cache, and the fillers that ans
 A cached page is the same for every anonymous reader except for its holes. While a page is
 rendered for the cache (the template context's `for_cache`), tags write a marker (NUL,
 name:argument, NUL) where a hole goes; every response then fills the markers afresh, so a cache
-hit still shows the live counts.
+hit still shows the live counts. A kind of hole may also have a personal filler, which fills it
+for a visitor with a personal cookie (a remembered commenter's form): such visitors are served
+the cached page too when every personal filler of its holes accepts them.
 """
 
 from collections.abc import Callable, Mapping
 
+from django.http import HttpRequest
 from django.utils.safestring import mark_safe
 
 HOLE = "\x00"
@@ -16,11 +19,17 @@ HOLE = "\x00"
 Filler = Callable[[list[str]], list[str]]
 # Holes whose contents a caller already knows, by (name, argument): e.g. the count just written.
 Known = Mapping[tuple[str, str], str]
+# What fills one kind of hole for one visitor: (request, [argument, …]) -> [HTML, …], or None
+# when the page must be rendered afresh for them.
+PersonalFiller = Callable[[HttpRequest, list[str]], list[str] | None]
 _fillers: dict[str, Filler] = {}
+_personal: dict[str, PersonalFiller] = {}
 
 
-def register_hole(name: str, filler: Filler) -> None:
+def register_hole(name: str, filler: Filler, personal: PersonalFiller | None = None) -> None:
     _fillers[name] = filler
+    if personal is not None:
+        _personal[name] = personal
 
 
 def hole(for_cache: bool, name: str, argument: object, render: Callable[[], str]) -> str:
@@ -53,6 +62,25 @@ def fill_holes(parts: list[str], known: Known) -> list[str]:
     }
     keys = [tuple(marker.partition(":")[::2]) for marker in parts[1::2]]
     return [known[key] if key in known else answers[key] for key in keys]
+
+
+def personal_holes(parts: list[str], request: HttpRequest) -> Known | None:
+    """The visitor's own values for the personal holes among `parts`; None when the page has
+    none (nothing of it is known to be theirs) or a filler refuses them."""
+    wanted: dict[str, list[str]] = {}
+    for marker in parts[1::2]:
+        name, _, argument = marker.partition(":")
+        if name in _personal:
+            wanted.setdefault(name, []).append(argument)
+    if not wanted:
+        return None
+    known = {}
+    for name, arguments in wanted.items():
+        values = _personal[name](request, arguments)
+        if values is None:
+            return None
+        known.update(zip(((name, argument) for argument in arguments), values, strict=True))
+    return known
 
 
 def filled(parts: list[str], values: list[str]) -> str:

@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import get_language
 
 from blog.caching.gzip_holes import accepts_gzip, deflate_part, gzip_with_holes, inflate_part
-from blog.caching.holes import Known, fill_holes, filled, split_holes
+from blog.caching.holes import Known, fill_holes, filled, personal_holes, split_holes
 from blog.caching.local import LocalCopies
 from blog.caching.release import release
 from blog.caching.values import MISSING, shared, store
@@ -127,6 +127,16 @@ def render_for_cache(response: HttpResponse) -> None:
         response.render()
 
 
+def stored_page(key: str, version: str) -> CachedPage | None:
+    """The page stored under `key` for `version`: this process's copy, else the shared one."""
+    if (page := _local_copies.get_many(version, [key]).get(key)) is not None:
+        return page
+    if (page := shared(key, version)) is MISSING:
+        return None
+    _local_copies.keep(version, {key: page})
+    return page
+
+
 def cached_page(view: Callable, scopes: Scopes = SITE_WIDE) -> Callable:
     """Serve a page's anonymous GETs from the cache, per URL, language and version of `scopes`
     (by default the site-wide ones: any change but one to another post's own pages).
@@ -134,29 +144,28 @@ def cached_page(view: Callable, scopes: Scopes = SITE_WIDE) -> Callable:
     A caller wrapping it may pass `known_holes` (see blog.caching.holes.Known): hole values it
     already knows for this request, such as the reader count it has just written.
     """
-    # Visitors with a personal cookie (logged in, a remembered commenter) and responses that set
-    # cookies always get a freshly rendered page.
+    # Responses that set cookies are never stored. Visitors with a personal cookie (logged in, a
+    # remembered commenter) get a stored page only where its personal holes take them (their
+    # comment form), and their requests never store one: they may see what others do not.
 
     @functools.wraps(view)
     def wrapper(
         request: HttpRequest, *args, known_holes: Known | None = None, **kwargs
     ) -> HttpResponse:
-        if (
-            not settings.SPACES_PAGE_CACHE
-            or request.method not in {"GET", "HEAD"}
-            or not PERSONAL_COOKIES.isdisjoint(request.COOKIES)
-        ):
+        if not settings.SPACES_PAGE_CACHE or request.method not in {"GET", "HEAD"}:
             return view(request, *args, **kwargs)
         known = known_holes or {}
         url = f"{request.get_host()}{request.get_full_path()}"
         digest = hashlib.sha256(url.encode()).hexdigest()
         key = f"spaces:page:{release()}:{get_language()}:{digest}"
         version = content_version(scopes(**kwargs) if callable(scopes) else scopes)
-        if (page := _local_copies.get_many(version, [key]).get(key)) is not None:
-            return served(page.response(request, known), "hit")
-        page = shared(key, version)
-        if page is not MISSING:
-            _local_copies.keep(version, {key: page})
+        page = stored_page(key, version)
+        if not PERSONAL_COOKIES.isdisjoint(request.COOKIES):
+            own = personal_holes(page.parts, request) if page and page.parts else None
+            if own is None:
+                return view(request, *args, **kwargs)
+            return served(page.response(request, {**known, **own}), "hit")
+        if page is not None:
             return served(page.response(request, known), "hit")
         response = view(request, *args, **kwargs)
         render_for_cache(response)

@@ -1,0 +1,88 @@
+"""An article's comment form as a hole of its cached page (blog.caching.holes): the same for
+every anonymous reader, filled in with a remembered commenter's or a logged-in reader's details
+for them, so that they too are served the cached page unless its threads are theirs to see."""
+
+import datetime as dt
+import functools
+import operator
+
+from django.conf import settings
+from django.db.models import Q
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language
+
+from blog.caching.values import cached
+from blog.caching.version import SITE, post_scope
+from blog.models import Post
+from comments.forms import CommentForm
+from comments.models import OWN_PENDING, Comment
+from comments.visitors import own_comment_ids, remembered_commenter
+
+HOLE = "comment-form"
+
+
+def visitor_details(request: HttpRequest) -> dict[str, str]:
+    """What the form is filled in with: a logged-in reader's name and e-mail, else what a
+    remembered commenter used last time."""
+    if settings.SESSION_COOKIE_NAME in request.COOKIES and request.user.is_authenticated:
+        user = request.user
+        return {
+            "author_name": user.get_full_name() or user.get_username(),
+            "author_email": user.email,
+        }
+    return remembered_commenter(request)
+
+
+def form_html(post: Post, initial: dict) -> SafeString:
+    """The form as cached pages carry it: no tokens, which its script fetches when used."""
+    form = CommentForm(post=post, initial=initial, for_cache=True)
+    context = {"post": post, "form": form, "reply_to": None, "for_cache": True}
+    return render_to_string("comments/_form.html", context)
+
+
+def anonymous_forms(post_ids: list[str]) -> list[str]:
+    """The hole's filler: each post's empty form, cached until the post changes."""
+    return [
+        cached(
+            HOLE,
+            functools.partial(_anonymous_form, int(pk)),
+            pk,
+            get_language(),
+            scopes=(SITE, post_scope(pk)),
+        )
+        for pk in post_ids
+    ]
+
+
+def _anonymous_form(post_id: int) -> SafeString:
+    return form_html(Post.objects.get(pk=post_id), {})
+
+
+def own_forms(request: HttpRequest, post_ids: list[str]) -> list[str] | None:
+    """The hole's personal filler: the forms filled in for this visitor, or None when the
+    threads show them more than everyone sees (their comment awaiting review or still open to
+    their editing), so that the page is rendered for them."""
+    posts = Post.objects.in_bulk([int(pk) for pk in post_ids])
+    if len(posts) != len(set(post_ids)) or sees_own_comments(request, list(posts)):
+        return None
+    initial = visitor_details(request)
+    return [form_html(posts[int(pk)], initial) for pk in post_ids]
+
+
+def sees_own_comments(request: HttpRequest, post_ids: list[int]) -> bool:
+    """Whether a comment of this visitor's on these posts shows differently to them: awaiting
+    review, or still open to their editing (comments.threads)."""
+    writers = []
+    if own_ids := own_comment_ids(request):
+        writers.append(Q(pk__in=own_ids))
+    if settings.SESSION_COOKIE_NAME in request.COOKIES and request.user.is_authenticated:
+        writers.append(Q(user_id=request.user.pk))
+    if not writers:
+        return False
+    since = timezone.now() - dt.timedelta(seconds=settings.SPACES_COMMENT_EDIT_SECONDS)
+    in_flight = Q(status__in=OWN_PENDING) | Q(created_at__gt=since)
+    writer = functools.reduce(operator.or_, writers)
+    return Comment.objects.filter(writer, in_flight, post_id__in=post_ids).exists()
