@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 
+from blog.caching.holes import Fragment, fragment
 from blog.caching.values import cached
 from blog.caching.version import SITE, post_scope
 from blog.models import Post
@@ -57,8 +58,8 @@ def anonymous_forms(post_ids: list[str]) -> list[str]:
     ]
 
 
-def _anonymous_form(post_id: int) -> SafeString:
-    return form_html(Post.objects.get(pk=post_id), {})
+def _anonymous_form(post_id: int) -> Fragment:
+    return fragment(form_html(Post.objects.get(pk=post_id), {}))
 
 
 def own_forms(request: HttpRequest, post_ids: list[str]) -> list[str] | None:

@@ -2,8 +2,9 @@
 strings them together with its own hole values as stored blocks, as one ordinary gzip stream.
 
 Each text part is raw deflate data ending on a byte boundary without a final block; the holes go
-between them uncompressed. Since nothing is compressed together with a hole, what a hole holds
-cannot leak through the compressed length (BREACH).
+between them uncompressed, or as deflate data of their own where they hold nothing of any
+reader's (blog.caching.holes.Fragment). Since nothing is compressed together with a hole, what
+a hole holds cannot leak through the compressed length (BREACH).
 """
 
 import re
@@ -38,16 +39,21 @@ def stored_blocks(data: bytes) -> bytes:
 
 
 def gzip_with_holes(
-    texts: tuple[bytes, ...], deflated: tuple[bytes, ...], values: list[bytes]
+    texts: tuple[bytes, ...],
+    deflated: tuple[bytes, ...],
+    values: list[bytes],
+    values_deflated: list[bytes | None],
 ) -> bytes:
-    """The gzip stream of texts[0] + values[0] + texts[1] + …, from the texts' deflate data."""
+    """The gzip stream of texts[0] + values[0] + texts[1] + …, from the texts' deflate data and
+    the values' where given (else they go in stored blocks)."""
     body, crc, size = [GZIP_HEADER], 0, 0
     for index, text in enumerate(texts):
         body.append(deflated[index])
         crc, size = zlib.crc32(text, crc), size + len(text)
         if index < len(values):
-            body.append(stored_blocks(values[index]))
-            crc, size = zlib.crc32(values[index], crc), size + len(values[index])
+            value = values[index]
+            body.append(values_deflated[index] or stored_blocks(value))
+            crc, size = zlib.crc32(value, crc), size + len(value)
     body += [FINAL_BLOCK, struct.pack("<II", crc, size & 0xFFFFFFFF)]
     return b"".join(body)
 

@@ -12,7 +12,9 @@ the cached page too when every personal filler of its holes accepts them.
 from collections.abc import Callable, Mapping
 
 from django.http import HttpRequest
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
+
+from blog.caching.gzip_holes import deflate_part
 
 HOLE = "\x00"
 # What fills one kind of hole: [argument, …] -> [HTML, …], one per argument, in order.
@@ -24,6 +26,20 @@ Known = Mapping[tuple[str, str], str]
 PersonalFiller = Callable[[HttpRequest, list[str]], list[str] | None]
 _fillers: dict[str, Filler] = {}
 _personal: dict[str, PersonalFiller] = {}
+
+
+class Fragment(SafeString):
+    """HTML for a hole that holds nothing of any reader's (a sidebar, an empty form): cached
+    pages sent gzipped carry it compressed, with its deflate data made once, where other hole
+    values go uncompressed."""
+
+    deflated: bytes
+
+
+def fragment(html: str) -> Fragment:
+    value = Fragment(html)
+    value.deflated = deflate_part(html.encode())
+    return value
 
 
 def register_hole(name: str, filler: Filler, personal: PersonalFiller | None = None) -> None:

@@ -93,7 +93,8 @@ class CachedPage:
             values = fill_holes(self.parts, known)
             if self.deflated and accepts_gzip(request):
                 encoded = [value.encode() for value in values]
-                body = gzip_with_holes(self.texts, self.deflated, encoded)
+                compressed = [getattr(value, "deflated", None) for value in values]
+                body = gzip_with_holes(self.texts, self.deflated, encoded, compressed)
                 return HttpResponse(body, headers=self.gzip_headers)
             return HttpResponse(filled(self.parts, values), headers=self.plain_headers)
         if self.gzipped is not None and accepts_gzip(request):

@@ -15,7 +15,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from blog.caching.holes import hole
+from blog.caching.holes import Fragment, fragment, hole
 from blog.caching.values import cached
 from blog.caching.version import COMMENTS, SITE
 from blog.models import Post, Tag
@@ -87,16 +87,16 @@ def random_posts_html() -> SafeString:
     )
 
 
-def widgets_html() -> SafeString:
+def widgets_html() -> Fragment:
     """最近评论 and 热门标签 in the current language, cached until a post's title or a tag
     changes (SITE) or a comment is shown or hidden (COMMENTS): rendered once per change, not
     once per page."""
     return cached("sidebar-html", _render_widgets, get_language(), scopes=(SITE, COMMENTS))
 
 
-def _render_widgets() -> SafeString:
+def _render_widgets() -> Fragment:
     context = {"tag_cloud": sidebar_data().tag_cloud}
-    return render_to_string("blog/_sidebar_widgets.html", context)
+    return fragment(render_to_string("blog/_sidebar_widgets.html", context))
 
 
 def _sidebar_data() -> SidebarData:

@@ -249,13 +249,21 @@ def test_gzip_around_holes_is_one_valid_stream():
     texts = ("<p>开头</p>" * 500, "", "<p>结尾</p>")
     values = ["<b>42</b>", "x" * 70_000, ""]
     deflated = tuple(gzip_holes.deflate_part(text.encode()) for text in texts)
+    encoded = [value.encode() for value in values]
     body = gzip_holes.gzip_with_holes(
-        tuple(text.encode() for text in texts), deflated, [value.encode() for value in values]
+        tuple(text.encode() for text in texts), deflated, encoded, [None] * len(values)
     )
     expected = texts[0] + values[0] + texts[1] + values[1] + texts[2]
     assert gzip.decompress(body).decode() == expected
     texts_size = sum(len(text.encode()) for text in texts)
     assert len(body) < len(values[1]) + texts_size // 10  # the texts are compressed, holes not
+    # A fragment that holds nothing of the reader's goes compressed too
+    public = [None, gzip_holes.deflate_part(encoded[1]), None]
+    body = gzip_holes.gzip_with_holes(
+        tuple(text.encode() for text in texts), deflated, encoded, public
+    )
+    assert gzip.decompress(body).decode() == expected
+    assert len(body) < (len(values[1]) + texts_size) // 10
 
 
 def test_articles_are_compressed_around_their_tokens(monkeypatch):
@@ -389,3 +397,21 @@ def test_writes_do_not_need_the_cache(monkeypatch):
     post.title = "仍然写入"
     post.save()
     assert Post.objects.get().title == "仍然写入"
+
+
+def test_a_cached_article_carries_its_public_fragments_compressed(client):
+    tags = [TagFactory(name=f"标签{n}") for n in range(25)]
+    for n in range(12):
+        PostFactory(title=f"第{n}篇", tags=tags)
+    post = Post.objects.first()
+    client.get(post.get_absolute_url(), HTTP_USER_AGENT=BROWSER)  # stored
+    plain = client.get(post.get_absolute_url(), HTTP_USER_AGENT=BROWSER).content
+    response = client.get(
+        post.get_absolute_url(), HTTP_USER_AGENT=BROWSER, HTTP_ACCEPT_ENCODING="gzip"
+    )
+    assert response["X-Page-Cache"] == "hit"
+    assert response["Content-Encoding"] == "gzip"
+    unpacked = gzip.decompress(response.content)
+    drawn = re.compile(rb'<section class="widget random-posts">.*?</section>', re.S)
+    assert drawn.sub(b"", unpacked) == drawn.sub(b"", plain)
+    assert len(response.content) * 3 < len(plain)  # stored, the fragments would make it 57 %
