@@ -1,3 +1,5 @@
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.core.paginator import Page
 from django.db.models import Q
@@ -6,6 +8,7 @@ from django.http import (
     HttpResponse,
     HttpResponseBadRequest,
     HttpResponsePermanentRedirect,
+    QueryDict,
 )
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -121,6 +124,30 @@ class AuthorDetailView(FilteredListView):
     template_name = "blog/author_detail.html"
 
 
+@dataclass(frozen=True)
+class ReplyQuery:
+    """What an article's URL asks of its comment form: reply to comment `?replyTo=<id>`, or
+    quote comment `?quote=<id>` (the links readers without JavaScript follow)."""
+
+    reply_to: int | None = None
+    quote: int | None = None
+
+    @classmethod
+    def of(cls, query: QueryDict) -> "ReplyQuery":
+        return cls(reply_to=_comment_id(query, "replyTo"), quote=_comment_id(query, "quote"))
+
+
+def _comment_id(query: QueryDict, name: str) -> int | None:
+    """A comment id from the query string; garbage (not ASCII digits, past 64 bits) is None."""
+    value = query.get(name, "")
+    if not value.isascii() or not value.isdigit() or len(value) > 18:
+        return None
+    return int(value)
+
+
+NOTHING_ASKED = ReplyQuery()
+
+
 class PostDetailView(DetailView):
     context_object_name = "post"
 
@@ -135,6 +162,7 @@ class PostDetailView(DetailView):
 
     def get_context_data(self, **kwargs) -> dict:
         context = super().get_context_data(**kwargs)
+        context["reply_query"] = ReplyQuery.of(self.request.GET)
         post = self.object
         if post.kind == Post.Kind.PAGE:
             return context  # a page has no place among the articles

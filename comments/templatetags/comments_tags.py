@@ -5,6 +5,7 @@ from django.utils.safestring import mark_safe
 
 from blog.caching.holes import hole
 from blog.models import Post
+from blog.views.posts import NOTHING_ASKED, ReplyQuery
 from comments import personal
 from comments.forms import CommentForm
 from comments.models import Comment
@@ -25,7 +26,7 @@ def post_comments(context: template.Context, post: Post) -> dict:
     for_cache = bool(context.get("for_cache"))
     values = {"post": post, "threads": threads, "request": request, "for_cache": for_cache}
     if post.is_public and post.comments_enabled:
-        form = comment_form(request, post, for_cache)
+        form = comment_form(request, post, for_cache, context.get("reply_query", NOTHING_ASKED))
         plain = form["reply_to"] is None and not form["reply_refused"]
         if for_cache and plain and not form["form"].initial.get("body"):
             # The same for every reader, filled in for the remembered (comments/personal.py)
@@ -35,8 +36,11 @@ def post_comments(context: template.Context, post: Post) -> dict:
     return values
 
 
-def comment_form(request: HttpRequest, post: Post, for_cache: bool) -> dict:
-    """The form, pre-filled, replying to `?replyTo=<id>` or quoting `?quote=<id>` when asked."""
+def comment_form(
+    request: HttpRequest, post: Post, for_cache: bool, asked: ReplyQuery = NOTHING_ASKED
+) -> dict:
+    """The form, pre-filled for this reader, replying to or quoting the comment the page's
+    view was asked for (`asked`; by default neither)."""
     if request.user.is_authenticated:
         initial = {
             "author_name": request.user.get_full_name() or request.user.get_username(),
@@ -45,24 +49,24 @@ def comment_form(request: HttpRequest, post: Post, for_cache: bool) -> dict:
     else:
         initial = remembered_commenter(request)
     values = {"reply_to": None, "reply_refused": False}
-    target = comment_param(request, "replyTo", post)
+    target = comment_on(post, asked.reply_to)
     if target is not None and target.can_be_replied_to:
         initial["reply_to"] = target.pk
         values["reply_to"] = target
     elif target is not None:
         values["reply_refused"] = True
-    quoted = comment_param(request, "quote", post)
+    quoted = comment_on(post, asked.quote)
     if quoted is not None and quoted.is_approved:
         initial["body"] = f"{quoted.quote_markup} "
     values["form"] = CommentForm(post=post, initial=initial, for_cache=for_cache)
     return values
 
 
-def comment_param(request: HttpRequest, name: str, post: Post) -> Comment | None:
-    value = request.GET.get(name, "")
-    if not value.isascii() or not value.isdigit() or len(value) > 18:
+def comment_on(post: Post, pk: int | None) -> Comment | None:
+    """Comment `pk` of this post, if there is one."""
+    if pk is None:
         return None
-    return Comment.objects.filter(pk=int(value), post=post).first()
+    return Comment.objects.filter(pk=pk, post=post).first()
 
 
 @register.simple_tag

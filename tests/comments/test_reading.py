@@ -260,6 +260,15 @@ def test_reply_to_parameter_sets_target_without_javascript(client):
     assert "回复给 乙" in html
 
 
+def test_reply_and_quote_parameters_work_on_an_older_comment_page(client):
+    post = PostFactory()
+    roots = threads(post, 12)
+    url = f"/archives/{post.pk}/comment-page-1?replyTo={roots[0].pk}&quote={roots[1].pk}"
+    html = client.get(url).content.decode()
+    assert f'name="reply_to" value="{roots[0].pk}"' in html
+    assert f"[comment={roots[1].pk}]{roots[1].author_name}[/comment] </textarea>" in html
+
+
 @pytest.mark.parametrize("value", ["abc", "-1", "99999999999999999999999", "１２"])
 def test_reply_to_parameter_garbage_is_ignored(client, value):
     post = PostFactory()
