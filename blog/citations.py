@@ -8,12 +8,10 @@ from functools import cached_property
 
 from django.conf import settings
 from django.db.models import Q
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.encoding import iri_to_uri
 
 from blog.models import Citation, Post
-from blog.site import absolute_url
 from blog.templatetags.blog_tags import MONTH_ABBR
 
 BIBTEX_SPECIAL = re.compile(r"[\\{}%&#_$^~]")
@@ -64,8 +62,9 @@ class Reference:
     site_name: str
 
     @classmethod
-    def of(cls, post: Post, request: HttpRequest | None) -> "Reference":
-        """`post` needs its authors prefetched (`with_authors()`)."""
+    def of(cls, post: Post, base_url: str) -> "Reference":
+        """`post` needs its authors prefetched (`with_authors()`); `base_url` is the site's
+        (blog.site.base_url)."""
         prefix = KEY_UNSAFE.sub("", settings.SPACES_CITATION_KEY) or "spaces"
         return cls(
             key=f"{prefix}-{post.pk}",
@@ -74,7 +73,7 @@ class Reference:
             or [settings.SPACES_SITE_NAME],
             published=timezone.localtime(post.published_at),
             modified=timezone.localtime(post.updated_at or post.published_at),
-            url=iri_to_uri(absolute_url(request, post.get_absolute_url())),
+            url=iri_to_uri(base_url + post.get_absolute_url()),
             site_name=settings.SPACES_SITE_NAME,
         )
 

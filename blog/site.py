@@ -11,6 +11,11 @@ from django.utils.translation import gettext as _
 from blog.models import Author, Category, Tag
 
 
+def base_url(request: HttpRequest | None) -> str:
+    """The site's absolute URL without the final slash ("" with neither a setting nor a request)."""
+    return absolute_url(request, "/").removesuffix("/")
+
+
 def absolute_url(request: HttpRequest | None, path: str) -> str:
     """`path` on the canonical base URL, or on the request's own scheme and host without one."""
     if settings.SPACES_BASE_URL:
@@ -42,9 +47,10 @@ def asset_url(value: str) -> str:
 _FIGURE_IMAGE_RE = re.compile(r'<figure\b[^>]*>.*?<img\b[^>]*?\bsrc="([^"]+)"', re.DOTALL)
 
 
-def share_image(request: HttpRequest | None, page_url: str, body_html: str = "") -> str:
-    """The absolute URL of the image a shared page shows: its first figure's, else the site's."""
+def share_image(base: str, page_url: str, body_html: str = "") -> str:
+    """The absolute URL of the image a shared page (at absolute `page_url`) shows: its first
+    figure's, else the site's default image on the site's base URL `base`."""
     if found := _FIGURE_IMAGE_RE.search(body_html):
-        return urljoin(absolute_url(request, page_url), html.unescape(found[1]))
+        return urljoin(page_url, html.unescape(found[1]))
     image = asset_url(settings.SPACES_DEFAULT_IMAGE) if settings.SPACES_DEFAULT_IMAGE else ""
-    return absolute_url(request, image) if image.startswith("/") else image
+    return base + image if image.startswith("/") else image

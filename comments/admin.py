@@ -25,6 +25,7 @@ from comments import blocklist, services
 from comments.forms import AuthorReplyForm
 from comments.models import BlocklistEntry, Comment, CommentRevision
 from comments.moderation import Refused
+from comments.visitors import Origin
 
 
 class CommentAdminForm(forms.ModelForm):
@@ -212,7 +213,7 @@ class CommentAdmin(admin.ModelAdmin):
         if "parent" in form.changed_data:
             services.move_comment(obj, parent)
         if status != obj.status:
-            services.set_status([obj.pk], status, request)
+            services.set_status([obj.pk], status, Origin.of(request))
         services.comments_changed([obj.post_id])  # its article shows the comment's text
 
     def delete_model(self, request: HttpRequest, obj: Comment) -> None:
@@ -222,7 +223,8 @@ class CommentAdmin(admin.ModelAdmin):
         services.delete_comments(queryset.order_by("tree_id", "lft").values_list("pk", flat=True))
 
     def _set_status(self, request: HttpRequest, queryset: QuerySet, status: str) -> None:
-        count = services.set_status(queryset.values_list("pk", flat=True), status, request)
+        ids = queryset.values_list("pk", flat=True)
+        count = services.set_status(ids, status, Origin.of(request))
         label = Comment.Status(status).label
         self.message_user(
             request,
@@ -304,7 +306,7 @@ class CommentAdmin(admin.ModelAdmin):
         if status not in Comment.Status.values:
             return HttpResponseBadRequest(_("未知的评论状态。"))
         previous = comment.status
-        services.set_status([comment.pk], status, request)
+        services.set_status([comment.pk], status, Origin.of(request))
         url = reverse("admin:comments_comment_moderate", args=[comment.pk])
         undo = format_html(
             ' <button type="submit" form="queue-actions" formaction="{}" name="status" '
@@ -334,7 +336,8 @@ class CommentAdmin(admin.ModelAdmin):
         form = AuthorReplyForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                services.reply_as_author(comment, form.cleaned_data["body"], request)
+                body = form.cleaned_data["body"]
+                services.reply_as_author(comment, body, request.user, Origin.of(request))
             except Refused as refused:
                 form.add_error(None, refused.message)
             else:

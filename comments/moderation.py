@@ -14,15 +14,16 @@ from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.db.models import Max, QuerySet
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from blog import signatures
 from blog.models import Post, is_staff_or_author
+from blog.site import base_url
 from comments import blocklist
 from comments.models import Comment
+from comments.visitors import Origin
 
 logger = logging.getLogger(__name__)
 
@@ -118,10 +119,10 @@ class CommentModerator:
     def is_trusted(self, comment: Comment) -> bool:
         return is_staff_or_author(comment.user, comment.post_id)
 
-    def status_for(self, comment: Comment, request: HttpRequest | None) -> str:
+    def status_for(self, comment: Comment, origin: Origin | None) -> str:
         if self.is_trusted(comment):
             return Comment.Status.APPROVED
-        if self.is_blocked(comment) or self.akismet_says_spam(comment, request):
+        if self.is_blocked(comment) or self.akismet_says_spam(comment, origin):
             return Comment.Status.SPAM
         if self.link_count(comment) > settings.SPACES_COMMENT_MAX_LINKS:
             return Comment.Status.PENDING
@@ -216,13 +217,13 @@ class CommentModerator:
         """The seed site's "whitelist": an e-mail address with an approved comment is known."""
         return Comment.objects.filter(author_email=email, status=Comment.Status.APPROVED).exists()
 
-    def akismet_says_spam(self, comment: Comment, request: HttpRequest | None) -> bool:
+    def akismet_says_spam(self, comment: Comment, origin: Origin | None) -> bool:
         """Ask Akismet (the `akismet` library) when a key is configured; any failure counts as
         "not spam"."""
         if not settings.AKISMET_API_KEY:
             return False
-        blog = settings.SPACES_BASE_URL or (request.build_absolute_uri("/") if request else "")
-        config = akismet.Config(key=settings.AKISMET_API_KEY, url=blog)
+        origin = origin or Origin(base_url=base_url(None))
+        config = akismet.Config(key=settings.AKISMET_API_KEY, url=f"{origin.base_url}/")
         # Not the client as a context manager: that would verify the key with every comment.
         try:
             with akismet_http_client() as http:
@@ -230,8 +231,8 @@ class CommentModerator:
                 verdict = client.comment_check(
                     user_ip=comment.ip_address or "",
                     user_agent=comment.user_agent,
-                    referrer=request.headers.get("Referer", "") if request else "",
-                    permalink=blog.rstrip("/") + comment.post.get_absolute_url(),
+                    referrer=origin.referrer,
+                    permalink=origin.base_url + comment.post.get_absolute_url(),
                     comment_type="reply" if comment.parent_id else "comment",
                     comment_author=comment.author_name,
                     comment_author_email=comment.author_email,

@@ -12,18 +12,19 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 from django.db.models import F
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from blog.caching.version import COMMENTS, content_changed, post_scope
 from blog.models import Author, Post
-from blog.site import absolute_url
+from blog.site import base_url
 from comments import notifications
 from comments.models import Comment, CommentRevision, editable_until
 from comments.moderation import Refused, moderator
+from comments.visitors import Origin
 
 # Arbitrary but fixed: the advisory-lock key every comment tree write takes on PostgreSQL.
 TREE_LOCK_KEY = 0x5350_4143_4553
@@ -41,12 +42,12 @@ def tree_lock() -> Iterator[None]:
         yield
 
 
-def submit_comment(comment: Comment, parent_id: int | None, request: HttpRequest) -> Comment:
+def submit_comment(comment: Comment, parent_id: int | None, origin: Origin) -> Comment:
     """Moderate and store a reader's comment; a double submit returns the comment stored first.
 
     Raises Refused, with nothing written, for a reply that is not allowed or a rate limit."""
     # The policy may call Akismet over the network: decided before the lock is taken.
-    status = moderator.status_for(comment, request)
+    status = moderator.status_for(comment, origin)
     with tree_lock():
         duplicate = (
             Comment.objects.filter(
@@ -66,7 +67,7 @@ def submit_comment(comment: Comment, parent_id: int | None, request: HttpRequest
         comment.status = status
         comment.created_at = timezone.now()
         _store(comment)
-        _after_commit(request, new=comment, approved=[comment.pk] if comment.is_approved else [])
+        _after_commit(origin, new=comment, approved=[comment.pk] if comment.is_approved else [])
     return comment
 
 
@@ -98,18 +99,17 @@ def reply_target(post: Post, parent_id: int | None) -> Comment | None:
     return parent
 
 
-def reply_as_author(parent: Comment, body: str, request: HttpRequest) -> Comment:
+def reply_as_author(parent: Comment, body: str, user: AbstractBaseUser, origin: Origin) -> Comment:
     """A reply from the admin, made as the person replying: approved at once.
 
     It carries their own name and user, so it wears the author badge only when they are one of
     the post's authors. Replying to a pending comment approves it; past the deepest level the
     reply goes under the nearest ancestor that takes replies and quotes the comment."""
-    user = request.user
     profile = Author.objects.filter(user=user.pk).first()
     with tree_lock():
         parent = Comment.objects.get(pk=parent.pk)
         if parent.status == Comment.Status.PENDING:
-            set_status([parent.pk], Comment.Status.APPROVED, request)
+            set_status([parent.pk], Comment.Status.APPROVED, origin)
             parent.status = Comment.Status.APPROVED
         if not parent.is_approved:
             raise Refused(_("只能回复已批准或待审核的评论。"))
@@ -129,18 +129,18 @@ def reply_as_author(parent: Comment, body: str, request: HttpRequest) -> Comment
             status=Comment.Status.APPROVED,
         )
         _store(reply)
-        _after_commit(request, new=reply, approved=[reply.pk])
+        _after_commit(origin, new=reply, approved=[reply.pk])
     return reply
 
 
-def replier_name(user, profile: Author | None) -> str:
+def replier_name(user: AbstractBaseUser, profile: Author | None) -> str:
     """The name a reply from the admin is signed with: the writer's profile, else their account."""
     if profile is not None:
         return profile.display_name
     return (user.get_full_name() or user.get_username())[:64]
 
 
-def set_status(ids: Iterable[int], status: str, request: HttpRequest | None = None) -> int:
+def set_status(ids: Iterable[int], status: str, origin: Origin | None = None) -> int:
     """Change the status of the given comments; returns how many changed."""
     with tree_lock():
         rows = list(
@@ -156,7 +156,7 @@ def set_status(ids: Iterable[int], status: str, request: HttpRequest | None = No
         for _pk, post_id, old in rows:
             deltas[post_id] += (status == approved) - (old == approved)
         _add_to_counts(deltas)
-        _after_commit(request, approved=[pk for pk, _post, _old in rows if status == approved])
+        _after_commit(origin, approved=[pk for pk, _post, _old in rows if status == approved])
     return len(rows)
 
 
@@ -221,12 +221,12 @@ def check_editable(comment: Comment) -> None:
         )
 
 
-def edit_comment(comment: Comment, body: str) -> Comment:
+def edit_comment(comment: Comment, body: str, origin: Origin | None = None) -> Comment:
     """The writer's new text for their comment: the old text is kept as a revision, and the
     comment is held again when the moderation policy would hold the new text."""
     check_editable(comment)
     comment.body = body
-    policy = moderator.status_for(comment, None)  # may call Akismet: before the lock
+    policy = moderator.status_for(comment, origin)  # may call Akismet: before the lock
     with tree_lock():
         current = Comment.objects.get(pk=comment.pk)
         check_editable(current)
@@ -269,10 +269,11 @@ def _add_to_counts(deltas: Counter) -> None:
 
 
 def _after_commit(
-    request: HttpRequest | None, new: Comment | None = None, approved: Iterable[int] = ()
+    origin: Origin | None, new: Comment | None = None, approved: Iterable[int] = ()
 ) -> None:
-    """Send the mail once the transaction has committed."""
-    base_url = absolute_url(request, "/").removesuffix("/")
+    """Send the mail once the transaction has committed (links on `origin`'s base URL, else on
+    SPACES_BASE_URL)."""
+    base = origin.base_url if origin else base_url(None)
     notify_parent = list(
         Comment.objects.filter(
             pk__in=approved,
@@ -286,6 +287,6 @@ def _after_commit(
     if notify_parent:
         Comment.objects.filter(pk__in=notify_parent).update(parent_notified=True)
     if new is not None and new.status != Comment.Status.SPAM:
-        transaction.on_commit(lambda: notifications.notify_authors(new.pk, base_url))
+        transaction.on_commit(lambda: notifications.notify_authors(new.pk, base))
     if notify_parent:
-        transaction.on_commit(lambda: notifications.notify_parents(notify_parent, base_url))
+        transaction.on_commit(lambda: notifications.notify_parents(notify_parent, base))

@@ -16,6 +16,7 @@ from comments.moderation import Refused, make_token
 from comments.notifications import comment_for_token
 from comments.threads import author_user_ids, is_visible, page_number_of, page_url, thread_page
 from comments.visitors import (
+    Origin,
     client_ip,
     own_comment_ids,
     remember_comment,
@@ -96,8 +97,9 @@ def post_comment(request: HttpRequest, pk: int) -> HttpResponse:
     comment.user = request.user if request.user.is_authenticated else None
     comment.ip_address = client_ip(request)
     comment.user_agent = request.headers.get("User-Agent", "")[:500]
+    origin = Origin.of(request)
     try:
-        comment = services.submit_comment(comment, form.cleaned_data["reply_to"], request)
+        comment = services.submit_comment(comment, form.cleaned_data["reply_to"], origin)
     except Refused as refused:
         return form_page(request, form, refused)
     remember_comment(request, comment)
@@ -136,7 +138,8 @@ def edit_comment(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.check_editable(comment)
         if request.method == "POST" and form.is_valid():
-            comment = services.edit_comment(comment, form.cleaned_data["body"])
+            body = form.cleaned_data["body"]
+            comment = services.edit_comment(comment, body, Origin.of(request))
             return HttpResponseRedirect(comment_location(comment, own_comment_ids(request)))
     except Refused as refused:
         context.update(form=None, message=refused.message)

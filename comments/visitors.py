@@ -1,11 +1,14 @@
-"""What the site remembers about a commenter: their own comments, their details, their IP."""
+"""What the site remembers about a commenter: their own comments, their details, their IP, and
+where their request came from."""
 
 import ipaddress
 import json
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from blog.site import base_url
 from comments.models import Comment
 
 SESSION_KEY = "comments_mine"
@@ -13,6 +16,19 @@ OWN_LIMIT = 50
 COOKIE = "spaces_commenter"
 COOKIE_SALT = "comments.commenter"
 COOKIE_AGE = 365 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class Origin:
+    """What comment services need of the request behind a write, taken in the view: the site's
+    base URL (links in mail, Akismet's blog) and the page the writer came from (Akismet)."""
+
+    base_url: str
+    referrer: str = ""
+
+    @classmethod
+    def of(cls, request: HttpRequest) -> "Origin":
+        return cls(base_url=base_url(request), referrer=request.headers.get("Referer", ""))
 
 
 def own_comment_ids(request: HttpRequest) -> list[int]:

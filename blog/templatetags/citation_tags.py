@@ -6,7 +6,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from blog.citations import PostLinks, Reference, post_links
 from blog.models import Post
-from blog.site import absolute_url
+from blog.site import absolute_url, base_url
 
 register = template.Library()
 
@@ -17,7 +17,7 @@ SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
 @register.simple_tag(takes_context=True)
 def post_reference(context: template.Context, post: Post) -> Reference:
     """`{% post_reference post as reference %}`: the post's citation in every format."""
-    return Reference.of(post, context.get("request"))
+    return Reference.of(post, base_url(context.get("request")))
 
 
 @register.simple_tag

@@ -11,7 +11,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from blog import rendering
 from blog.models import Post
-from blog.site import absolute_url, asset_url, share_image
+from blog.site import absolute_url, asset_url, base_url, share_image
 
 register = template.Library()
 
@@ -40,7 +40,7 @@ def absolute(context: template.Context, path: str) -> str:
 @register.simple_tag(takes_context=True)
 def share_image_url(context: template.Context, page_url: str, body_html: str = "") -> str:
     """og:image: the absolute URL of the page's first figure, else of SPACES_DEFAULT_IMAGE."""
-    return share_image(context.get("request"), page_url, body_html)
+    return share_image(base_url(context.get("request")), page_url, body_html)
 
 
 @register.simple_tag(takes_context=True)

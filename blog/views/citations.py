@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST, require_safe
 from blog.citations import Reference, csl_json
 from blog.counting.reads import record_view
 from blog.models import Post
+from blog.site import base_url
 
 CITATION_FORMATS: dict[str, tuple[str, Callable[[Reference], str]]] = {
     "bib": ("application/x-bibtex; charset=utf-8", lambda ref: ref.bibtex + "\n"),
@@ -27,7 +28,7 @@ def cite(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     if fmt not in CITATION_FORMATS:
         raise Http404
     post = get_object_or_404(Post.objects.published().with_authors(), pk=pk)
-    reference = Reference.of(post, request)
+    reference = Reference.of(post, base_url(request))
     content_type, render = CITATION_FORMATS[fmt]
     response = HttpResponse(render(reference), content_type=content_type)
     response["Content-Disposition"] = content_disposition_header(

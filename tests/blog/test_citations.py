@@ -19,6 +19,7 @@ from blog.citations import Reference, bibtex_escape
 from blog.importing import PostSource, save_post
 from blog.models import Citation, Post
 from blog.services import linked_post_ids, sync_citations
+from blog.site import base_url
 from tests.factories import AuthorFactory, PostFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -75,7 +76,7 @@ def lists_on(client, post: Post) -> str:
 
 
 def reference(post: Post) -> Reference:
-    return Reference.of(Post.objects.with_authors().get(pk=post.pk), None)
+    return Reference.of(Post.objects.with_authors().get(pk=post.pk), base_url(None))
 
 
 def test_reference_text_matches_seed_site_exactly(seed_post):
@@ -135,7 +136,7 @@ def test_reference_without_base_url_uses_request_host(settings):
     post = PostFactory()
     settings.ALLOWED_HOSTS = ["blog.example.org"]
     request = RequestFactory().get("/", secure=True, HTTP_HOST="blog.example.org")
-    ref = Reference.of(Post.objects.with_authors().get(pk=post.pk), request)
+    ref = Reference.of(Post.objects.with_authors().get(pk=post.pk), base_url(request))
     assert ref.text.endswith(f"Retrieved from https://blog.example.org/archives/{post.pk}")
 
 

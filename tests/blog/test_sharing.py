@@ -22,6 +22,13 @@ def test_article_og_image_is_its_first_figure_made_absolute(client):
     assert meta(html, "og:image") == ["http://testserver/media/a.png"]
 
 
+def test_article_og_image_is_on_the_canonical_base_url(client, settings):
+    settings.SPACES_BASE_URL = "https://blog.example.org"
+    post = PostFactory(body="![图一](/media/a.png)")
+    html = client.get(post.get_absolute_url()).content.decode()
+    assert meta(html, "og:image") == ["https://blog.example.org/media/a.png"]
+
+
 def test_article_without_figure_shares_the_default_image(client, settings):
     post = PostFactory(body="没有图。")
     html = client.get(post.get_absolute_url()).content.decode()

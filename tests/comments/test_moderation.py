@@ -7,7 +7,7 @@ from django.test import RequestFactory
 from comments import moderation
 from comments.models import Comment
 from comments.moderation import Refused, check_token, make_token, moderator
-from comments.visitors import client_ip
+from comments.visitors import Origin, client_ip
 from tests.comments.helpers import aged_token, form_data
 from tests.factories import CommentFactory, PostFactory, UserFactory
 
@@ -28,7 +28,7 @@ def new_comment(post=None, **fields) -> Comment:
 
 
 def status_of(comment: Comment) -> str:
-    return moderator.status_for(comment, RequestFactory().post("/"))
+    return moderator.status_for(comment, Origin(base_url="http://testserver"))
 
 
 def test_policy_first_time_writer_is_pending():
@@ -122,7 +122,24 @@ def test_akismet_verdict_is_used(settings, monkeypatch, answer, status):
     assert data["api_key"] == ["k3y"]
     assert data["comment_content"] == ["一个问题"]
     assert data["user_ip"] == ["192.0.2.10"]
+    assert data["blog"] == ["http://testserver/"]
     assert extensions["timeout"]["read"] <= 5
+
+
+def test_akismet_hears_the_posting_requests_referrer_and_site(settings, monkeypatch, client):
+    settings.AKISMET_API_KEY = "k3y"
+    calls = []
+
+    def handler(request):
+        calls.append(parse_qs(request.content.decode()))
+        return httpx.Response(200, text="false")
+
+    akismet_answers(monkeypatch, handler)
+    post = PostFactory()
+    page = f"http://testserver{post.get_absolute_url()}"
+    client.post(f"/archives/{post.pk}/comment", form_data(post), HTTP_REFERER=page)
+    assert calls[0]["referrer"] == [page]
+    assert calls[0]["permalink"] == [page]
 
 
 def test_akismet_failure_never_blocks(settings, monkeypatch, client):

@@ -2,7 +2,7 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.test import Client, RequestFactory
+from django.test import Client
 
 from blog.models import Post
 from comments import services
@@ -10,10 +10,13 @@ from comments.models import Comment
 from comments.moderation import Refused
 from comments.notifications import unsubscribe_token
 from comments.sidebar import recent_comments
+from comments.visitors import Origin
 from tests.comments.helpers import form_data
 from tests.factories import AuthorFactory, CommentFactory, PostFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
+
+ORIGIN = Origin(base_url="http://testserver")
 
 
 def count_of(post) -> int:
@@ -93,14 +96,13 @@ def test_reply_as_author_is_approved_in_the_repliers_own_name():
     author = AuthorFactory(display_name="苏剑林")
     post = PostFactory(authors=[author])
     question = CommentFactory(post=post, status=Comment.Status.PENDING)
-    request = RequestFactory().post("/")
-    request.user = UserFactory(is_staff=True, username="mod", first_name="版主")
-    reply = services.reply_as_author(question, "答：见式 $(3)$", request)
+    user = UserFactory(is_staff=True, username="mod", first_name="版主")
+    reply = services.reply_as_author(question, "答：见式 $(3)$", user, ORIGIN)
     question.refresh_from_db()
     assert question.status == Comment.Status.APPROVED
     assert reply.parent == question
     assert reply.author_name == "版主"
-    assert reply.user == request.user
+    assert reply.user == user
     assert reply.author_email == "mod@example.com"
     assert reply.status == Comment.Status.APPROVED
     assert count_of(post) == 2
@@ -109,9 +111,7 @@ def test_reply_as_author_is_approved_in_the_repliers_own_name():
 def test_reply_as_author_signs_with_the_repliers_profile():
     mine = AuthorFactory(display_name="合著者", website="https://example.org/me")
     post = PostFactory(authors=[AuthorFactory(display_name="第一作者"), mine])
-    request = RequestFactory().post("/")
-    request.user = mine.user
-    reply = services.reply_as_author(CommentFactory(post=post), "好问题", request)
+    reply = services.reply_as_author(CommentFactory(post=post), "好问题", mine.user, ORIGIN)
     assert (reply.author_name, reply.user, reply.author_url) == (
         "合著者",
         mine.user,
@@ -123,9 +123,7 @@ def test_reply_as_author_past_max_depth_quotes(settings):
     settings.SPACES_COMMENT_MAX_DEPTH = 2
     root = CommentFactory()
     leaf = CommentFactory(parent=root, author_name="深")
-    request = RequestFactory().post("/")
-    request.user = root.post.authors.get().user
-    reply = services.reply_as_author(leaf, "好", request)
+    reply = services.reply_as_author(leaf, "好", root.post.authors.get().user, ORIGIN)
     assert reply.parent == root
     assert reply.body == f"[comment={leaf.pk}]深[/comment] 好"
 
