@@ -25,11 +25,6 @@ def strip_controls(text: str) -> str:
     return _CONTROL_RE.sub("", text)
 
 
-def shown_to(own_ids: list[int]) -> Q:
-    """Comments a visitor sees: approved ones, and their own while they await moderation."""
-    return Q(status=Comment.Status.APPROVED) | Q(pk__in=own_ids, status__in=OWN_PENDING)
-
-
 class CommentQuerySet(TreeQuerySet):
     """Read vocabulary for comments: only approved comments of public posts ever reach readers."""
 
@@ -255,8 +250,23 @@ def editable_until(created_at: datetime) -> datetime:
     return created_at + timedelta(seconds=settings.SPACES_COMMENT_EDIT_SECONDS)
 
 
-# A writer sees their comment held as spam as "awaiting moderation" too, so spammers learn nothing.
+# The one rule of which comments a visitor sees: approved ones, and their own (written in this
+# browser) while they await moderation. A writer sees their comment held as spam as "awaiting
+# moderation" too, so spammers learn nothing. `shown_to` says it to the database, `is_shown` to
+# rows already read; both from these two constants (tests/comments/test_reading.py checks them
+# against each other for every status).
+SHOWN_TO_ALL = Comment.Status.APPROVED
 OWN_PENDING = (Comment.Status.PENDING, Comment.Status.SPAM)
+
+
+def shown_to(own_ids: list[int]) -> Q:
+    """Comments a visitor sees, who wrote the comments `own_ids` (see SHOWN_TO_ALL)."""
+    return Q(status=SHOWN_TO_ALL) | Q(pk__in=own_ids, status__in=OWN_PENDING)
+
+
+def is_shown(pk: int, status: str, own_ids: list[int] | set[int]) -> bool:
+    """Whether comment `pk` with `status` shows to that visitor: `shown_to` for a row in hand."""
+    return status == SHOWN_TO_ALL or (pk in own_ids and status in OWN_PENDING)
 
 
 _DOMAIN_RE = re.compile(

@@ -12,9 +12,9 @@ from django.utils.translation import pgettext
 from blog.models import Post
 from blog.views.posts import page_window
 from comments.models import (
-    OWN_PENDING,
     Comment,
     editable_until,
+    is_shown,
     is_writer,
     quote_markup,
     shown_to,
@@ -118,11 +118,7 @@ def visible_nodes(
     hidden comments' approved replies in place; everything else is left out."""
     rows = list(rows)
     own = set(own_ids)
-    approved = Comment.Status.APPROVED
-    # The Python twin of models.shown_to().
-    shown = {
-        r.pk for r in rows if r.status == approved or (r.pk in own and r.status in OWN_PENDING)
-    }
+    shown = {r.pk for r in rows if is_shown(r.pk, r.status, own)}
     parents = {r.pk: r.parent_id for r in rows}
     kept = set(shown)
     for pk in shown:

@@ -11,7 +11,7 @@ from django.utils import translation
 
 from blog.models import Post
 from comments import visitors
-from comments.models import Comment
+from comments.models import Comment, is_shown, shown_to
 from tests.comments.helpers import form_data
 from tests.factories import CommentFactory, PostFactory
 
@@ -377,3 +377,12 @@ def test_a_remembered_commenter_gets_the_form_filled_in_not_the_cached_page(clie
     returning.cookies[visitors.COOKIE] = client.cookies[visitors.COOKIE].value
     assert 'value="张三"' in returning.get(url).content.decode()
     assert 'value="张三"' not in Client().get(url).content.decode()
+
+
+@pytest.mark.parametrize("status", Comment.Status.values)
+@pytest.mark.parametrize("own", [True, False])
+def test_shown_to_and_is_shown_are_one_rule(status, own):
+    comment = CommentFactory(status=status)
+    own_ids = [comment.pk] if own else []
+    in_database = Comment.objects.filter(shown_to(own_ids), pk=comment.pk).exists()
+    assert in_database == is_shown(comment.pk, status, own_ids)
