@@ -6,6 +6,7 @@ and seeds data in child processes (`--child`), so that one run covers SQLite and
 """
 
 import argparse
+import concurrent.futures
 import contextlib
 import datetime as dt
 import gzip
@@ -867,12 +868,20 @@ def scenario_site_day(bench: Bench, database: Database) -> list[Row]:
         "comment_every": SITE_DAY_COMMENT_EVERY,
         "edit_every": SITE_DAY_EDIT_EVERY,
     }
-    with server(bench, database) as app, bench.background(database, "writer", **writes):
-        before = bench.child(database, "writes")
-        # Rounds long enough for several edits (every 30 s) over the scenario's run.
-        seconds = bench.options.round_seconds * SITE_DAY_ROUND_FACTOR
-        (pair,) = pages_against_hello(bench, app, [(mix, "/archives/")], seconds)
-        after = bench.child(database, "writes")
+    paths = sorted({path for path, _kind in mix.requests})
+    with server(bench, database) as app:
+        # A day's traffic finds the site serving since the morning: each page read once since its
+        # last change (the writes during the load are what it then renews).
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            statuses = set(pool.map(lambda path: fetch(app.url + path)[0], paths))
+        if statuses != {200}:
+            raise RuntimeError(f"priming the site's day answered {sorted(statuses)}")
+        with bench.background(database, "writer", **writes):
+            before = bench.child(database, "writes")
+            # Rounds long enough for several edits (every 30 s) over the scenario's run.
+            seconds = bench.options.round_seconds * SITE_DAY_ROUND_FACTOR
+            (pair,) = pages_against_hello(bench, app, [(mix, "/archives/")], seconds)
+            after = bench.child(database, "writes")
     comments, edits = (after[key] - before[key] for key in ("comments", "edits"))
     cache = pair.page.cache
     served = sum(cache.values())
@@ -882,7 +891,8 @@ def scenario_site_day(bench: Bench, database: Database) -> list[Row]:
         Row(
             "site-day",
             f"a site's day: {SITE_DAY_POSTS:,} posts, Zipf + {SITE_DAY_CRAWLERS:.0%} crawlers, "
-            f"{SITE_DAY_COMMENTERS:.0%} commenters; {comments} comments and {edits} edits "
+            f"{SITE_DAY_COMMENTERS:.0%} commenters, its {len(paths):,} pages read once before; "
+            f"{comments} comments and {edits} edits "
             f"during the run; page cache hit rate {hit_rate} ({cache['miss']:,} misses, "
             f"{cache['other']:,} not cacheable)",
             pair,
