@@ -11,7 +11,7 @@ from comments.forms import CommentForm
 from comments.models import Comment
 from comments.sidebar import recent_comments as recent_comment_entries
 from comments.threads import author_user_ids, thread_page
-from comments.visitors import own_comment_ids, remembered_commenter, viewer_id
+from comments.visitors import own_comment_ids, viewer_id
 
 register = template.Library()
 
@@ -26,13 +26,12 @@ def post_comments(context: template.Context, post: Post) -> dict:
     for_cache = bool(context.get("for_cache"))
     values = {"post": post, "threads": threads, "request": request, "for_cache": for_cache}
     if post.is_public and post.comments_enabled:
-        form = comment_form(request, post, for_cache, context.get("reply_query", NOTHING_ASKED))
-        plain = form["reply_to"] is None and not form["reply_refused"]
-        if for_cache and plain and not form["form"].initial.get("body"):
+        asked = context.get("reply_query", NOTHING_ASKED)
+        if for_cache and asked == NOTHING_ASKED:
             # The same for every reader, filled in for the remembered (comments/personal.py)
             values["form_hole"] = hole(True, personal.HOLE, post.pk, str)
         else:
-            values.update(form)
+            values.update(comment_form(request, post, for_cache, asked))
     return values
 
 
@@ -41,13 +40,7 @@ def comment_form(
 ) -> dict:
     """The form, pre-filled for this reader, replying to or quoting the comment the page's
     view was asked for (`asked`; by default neither)."""
-    if request.user.is_authenticated:
-        initial = {
-            "author_name": request.user.get_full_name() or request.user.get_username(),
-            "author_email": request.user.email,
-        }
-    else:
-        initial = remembered_commenter(request)
+    initial = personal.visitor_details(request)
     values = {"reply_to": None, "reply_refused": False}
     target = comment_on(post, asked.reply_to)
     if target is not None and target.can_be_replied_to:
