@@ -1,15 +1,16 @@
 """The Redis buffer of reads (SPACES_VIEW_BUFFER): reads are added to a Redis hash, and
-`flush_views` moves them into the database in sealed batches, each applied exactly once."""
+`flush_views` moves them into the database in sealed batches, each applied exactly once.
+
+It uses the shared cache's Redis connection (REDIS_URL, which SPACES_VIEW_BUFFER requires)."""
 
 import datetime as dt
 import logging
 import uuid
-from functools import lru_cache
 
 import redis
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django_redis import get_redis_connection
 
 from blog.counting.batches import ViewCounts, write_views
 from blog.models import ViewFlushBatch
@@ -32,13 +33,15 @@ BATCH_MEMORY = dt.timedelta(days=1)
 
 
 def add(post_id: int, day: dt.date) -> None:
-    """One read into the pending hash (raises RedisError when Redis cannot be reached)."""
-    redis_client(settings.REDIS_URL).hincrby(PENDING_KEY, f"{post_id}:{day}", 1)
+    """One read into the pending hash; raises RedisError when Redis cannot be reached, and at
+    once while the cache's circuit breaker skips Redis after a failure (SPACES_REDIS_PAUSE)."""
+    redis_client().hincrby(PENDING_KEY, f"{post_id}:{day}", 1)
 
 
-@lru_cache(maxsize=4)
-def redis_client(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=0.5)
+def redis_client() -> redis.Redis:
+    """The cache's client from django-redis: its connection pool, its timeouts and its circuit
+    breaker (blog.cache.CircuitBreakingRedis)."""
+    return get_redis_connection("default")
 
 
 def parse_batch(fields: dict[bytes, bytes]) -> ViewCounts:
@@ -82,7 +85,7 @@ def flush_buffered_views() -> tuple[int, int]:
     A batch's row in ViewFlushBatch commits with its counts, so a batch left in Redis by a crash
     (after the commit, before the cleanup) is deleted on the next run without being added again.
     """
-    client = redis_client(settings.REDIS_URL)
+    client = redis_client()
     batch = uuid.uuid4().hex
     client.eval(SEAL_BATCH, 3, PENDING_KEY, BATCH_KEY % batch, BATCHES_KEY, batch)
     batches = sorted(name.decode() for name in client.smembers(BATCHES_KEY))

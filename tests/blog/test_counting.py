@@ -419,10 +419,17 @@ def test_draft_preview_has_no_beacon(client, beacon):
 
 
 @pytest.fixture
-def buffered(settings, redis_url):
+def buffered(settings, redis_url, use_redis_cache):
+    """The buffer on, in the cache's Redis as in production (REDIS_URL is both)."""
     settings.SPACES_VIEW_BUFFER = True
     settings.REDIS_URL = redis_url
+    use_redis_cache(redis_url)
     return redis.Redis.from_url(redis_url)
+
+
+def buffer_keys(client: redis.Redis) -> list[bytes]:
+    """The buffer's keys (the page cache shares the Redis database)."""
+    return client.keys("{spaces:views}*")
 
 
 def test_buffered_views_reach_the_database_at_flush(buffered):
@@ -435,7 +442,7 @@ def test_buffered_views_reach_the_database_at_flush(buffered):
     assert daily(post) == {timezone.localdate(): 3}
     call_command("flush_views")
     assert views(post) == 103
-    assert buffered.keys("*") == []
+    assert buffer_keys(buffered) == []
 
 
 def test_buffer_keeps_the_day_of_the_read(client, buffered, monkeypatch):
@@ -456,7 +463,7 @@ def test_buffer_skips_unpublished_and_flush_skips_deleted_posts(buffered):
     call_command("flush_views")
     assert views(draft) == 0
     assert not PostDailyViews.objects.exists()
-    assert buffered.keys("*") == []
+    assert buffer_keys(buffered) == []
 
 
 def test_flush_after_crash_past_commit_does_not_count_twice(buffered, monkeypatch):
@@ -477,7 +484,7 @@ def test_flush_after_crash_past_commit_does_not_count_twice(buffered, monkeypatc
     call_command("flush_views")
     assert views(post) == 5
     assert daily(post) == {timezone.localdate(): 5}
-    assert buffered.keys("*") == []
+    assert buffer_keys(buffered) == []
 
 
 def test_flush_after_crash_before_commit_counts_once(buffered, monkeypatch):
@@ -508,12 +515,29 @@ def test_flush_forgets_old_batches(buffered):
     assert list(ViewFlushBatch.objects.all()) == [recent]
 
 
-def test_unreachable_redis_falls_back_to_the_database(client, settings):
+def test_unreachable_redis_falls_back_to_the_database(client, settings, use_redis_cache):
     settings.SPACES_VIEW_BUFFER = True
     settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    use_redis_cache(settings.REDIS_URL)
     post = PostFactory()
     assert read(client, post).status_code == 200
     assert views(post) == 1
+
+
+def test_a_silent_redis_costs_the_buffer_one_timeout_per_pause(
+    settings, use_redis_cache, silent_redis, monkeypatch
+):
+    """The buffer shares the cache's circuit breaker: after one timeout, reads go straight to
+    the database without trying Redis again until the pause is over."""
+    monkeypatch.setattr("blog.cache.monotonic", lambda: 1_000.0)
+    settings.SPACES_VIEW_BUFFER = True
+    settings.REDIS_URL = silent_redis.url
+    use_redis_cache(silent_redis.url, pause=10)
+    post = PostFactory()
+    for _ in range(3):
+        assert read(Client(), post).status_code == 200
+    assert views(post) == 3
+    assert len(silent_redis.accepted) == 1
 
 
 def test_flush_views_without_redis_says_so(settings):

@@ -55,10 +55,11 @@ def test_concurrent_reads_count_exactly(postgres, live_server):
 
 
 def test_concurrent_buffered_reads_count_exactly_after_flush(
-    postgres, live_server, settings, redis_url
+    postgres, live_server, settings, redis_url, use_redis_cache
 ):
     settings.SPACES_VIEW_BUFFER = True
     settings.REDIS_URL = redis_url
+    use_redis_cache(redis_url)  # the buffer is in the cache's Redis, as in production
     post = PostFactory(view_count=500)
     statuses = read_as_new_visitors(live_server.url, post.get_absolute_url(), REQUESTS)
     assert statuses == [200] * REQUESTS
@@ -68,10 +69,11 @@ def test_concurrent_buffered_reads_count_exactly_after_flush(
 
 
 def test_flushes_racing_each_other_and_readers_stay_exact(
-    postgres, live_server, settings, redis_url
+    postgres, live_server, settings, redis_url, use_redis_cache
 ):
     settings.SPACES_VIEW_BUFFER = True
     settings.REDIS_URL = redis_url
+    use_redis_cache(redis_url)  # the buffer is in the cache's Redis, as in production
     post = PostFactory()
     reading = threading.Event()
     reading.set()
