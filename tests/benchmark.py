@@ -1489,7 +1489,6 @@ def child(action: str, payload: dict) -> dict:
         return {}
     if action == "migrate":
         call_command("migrate", interactive=False, verbosity=0)
-        call_command("createcachetable", verbosity=0)
         connection.close()  # SQLite folds its WAL back into the file the scenarios copy
         return {}
     if action == "features":
