@@ -26,7 +26,9 @@ urlpatterns = [
     # Counting wraps the page cache from outside, so every read is counted.
     path(
         "archives/<postid:pk>",
-        counts_views(cached_page(posts.PostDetailView.as_view(), post_pages)),
+        counts_views(
+            cached_page(posts.PostDetailView.as_view(), post_pages, shows_the_visitor=True)
+        ),
         name="post_detail",
     ),
     path("archives/<postid:pk>/cite.<str:fmt>", citations.cite, name="post_cite"),
@@ -90,7 +92,11 @@ urlpatterns = [
         name="archive",
     ),
     # After content.html, which keeps its path: every other `<slug>.html` is a standalone page.
-    path("<str:slug>.html", cached_page(posts.PageDetailView.as_view()), name="page_detail"),
+    path(
+        "<str:slug>.html",
+        cached_page(posts.PageDetailView.as_view(), shows_the_visitor=True),
+        name="page_detail",
+    ),
     path("search/", search.SearchView.as_view(), name="search"),
     path(
         "search/<str:keywords>/",

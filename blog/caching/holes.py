@@ -5,8 +5,8 @@ A cached page is the same for every anonymous reader except for its holes. While
 rendered for the cache (the template context's `for_cache`), tags write a marker (NUL,
 name:argument, NUL) where a hole goes; every response then fills the markers afresh, so a cache
 hit still shows the live counts. A kind of hole may also have a personal filler, which fills it
-for a visitor with a personal cookie (a remembered commenter's form): such visitors are served
-the cached page too when every personal filler of its holes accepts them.
+for a visitor with a personal cookie (a remembered commenter's form), or refuses them when the
+page must be rendered for them.
 """
 
 from collections.abc import Callable, Mapping
@@ -81,15 +81,13 @@ def fill_holes(parts: list[str], known: Known) -> list[str]:
 
 
 def personal_holes(parts: list[str], request: HttpRequest) -> Known | None:
-    """The visitor's own values for the personal holes among `parts`; None when the page has
-    none (nothing of it is known to be theirs) or a filler refuses them."""
+    """The visitor's own values for the personal holes among `parts` (none: empty); None when
+    a filler refuses them."""
     wanted: dict[str, list[str]] = {}
     for marker in parts[1::2]:
         name, _, argument = marker.partition(":")
         if name in _personal:
             wanted.setdefault(name, []).append(argument)
-    if not wanted:
-        return None
     known = {}
     for name, arguments in wanted.items():
         values = _personal[name](request, arguments)

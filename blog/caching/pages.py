@@ -138,16 +138,34 @@ def stored_page(key: str, version: str) -> CachedPage | None:
     return page
 
 
-def cached_page(view: Callable, scopes: Scopes = SITE_WIDE) -> Callable:
-    """Serve a page's anonymous GETs from the cache, per URL, language and version of `scopes`
-    (by default the site-wide ones: any change but one to another post's own pages).
+def personal_parts(
+    page: CachedPage | None, request: HttpRequest, shows_the_visitor: bool
+) -> Known | None:
+    """The hole values of a stored page that are a visitor's own (see cached_page), or None
+    when it must be rendered for them: nothing stored, a personal filler refuses them, or a
+    page that shows its visitor without a personal hole to do it."""
+    if page is None:
+        return None
+    own = personal_holes(page.parts or [], request)
+    if own is None or (shows_the_visitor and not own):
+        return None
+    return own
+
+
+def cached_page(
+    view: Callable, scopes: Scopes = SITE_WIDE, shows_the_visitor: bool = False
+) -> Callable:
+    """Serve a page's GETs from the cache, per URL, language and version of `scopes` (by
+    default the site-wide ones: any change but one to another post's own pages).
+
+    Visitors with a personal cookie (logged in, a remembered commenter) get the stored page
+    with its personal holes filled for them (their comment form); where the view shows its
+    visitor (`shows_the_visitor`: drafts to their authors, a reader's own comments), only through
+    such a hole, else it is rendered for them. Their requests never store a page.
 
     A caller wrapping it may pass `known_holes` (see blog.caching.holes.Known): hole values it
     already knows for this request, such as the reader count it has just written.
     """
-    # Responses that set cookies are never stored. Visitors with a personal cookie (logged in, a
-    # remembered commenter) get a stored page only where its personal holes take them (their
-    # comment form), and their requests never store one: they may see what others do not.
 
     @functools.wraps(view)
     def wrapper(
@@ -162,7 +180,7 @@ def cached_page(view: Callable, scopes: Scopes = SITE_WIDE) -> Callable:
         version = content_version(scopes(**kwargs) if callable(scopes) else scopes)
         page = stored_page(key, version)
         if not PERSONAL_COOKIES.isdisjoint(request.COOKIES):
-            own = personal_holes(page.parts, request) if page and page.parts else None
+            own = personal_parts(page, request, shows_the_visitor)
             if own is None:
                 return view(request, *args, **kwargs)
             return served(page.response(request, {**known, **own}), "hit")

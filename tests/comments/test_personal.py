@@ -93,3 +93,17 @@ def test_a_remembered_commenters_cached_article_costs_few_queries(
     # the content version, the reader count, the post for their form
     with django_assert_num_queries(3):
         assert client.get(cached_article.get_absolute_url())["X-Page-Cache"] == "hit"
+
+
+def test_a_remembered_commenter_gets_the_stored_listing_as_it_is(cached_article):
+    Client(HTTP_USER_AGENT=BROWSER).get("/")
+    response = remembered("老朋友", "old@example.com").get("/")
+    assert response["X-Page-Cache"] == "hit"
+    assert "缓存的文章" in response.content.decode()
+
+
+def test_an_article_without_a_form_is_rendered_for_a_remembered_commenter():
+    post = PostFactory(title="不能评论", comments_enabled=False)
+    Client(HTTP_USER_AGENT=BROWSER).get(post.get_absolute_url())  # stored
+    response = remembered("老朋友", "old@example.com").get(post.get_absolute_url())
+    assert "X-Page-Cache" not in response  # no personal hole says what of it is theirs
