@@ -63,6 +63,9 @@ def in_languages(make: Callable[[], str]) -> Callable[[list[str]], list[str]]:
     def filler(languages: list[str]) -> list[str]:
         filled = []
         for language in languages:
+            if language == get_language():  # the request's own, nearly always
+                filled.append(make())
+                continue
             with translation.override(language):
                 filled.append(make())
         return filled
