@@ -1,4 +1,5 @@
 import pytest
+from django.contrib.auth.models import Group
 from django.db.models import F, Max
 
 from blog.caching.version import content_changed
@@ -59,6 +60,19 @@ def test_a_comment_permalink_costs_the_same_for_1_and_200_comments(client):
     assert_same_for_1_and_200(client, first.get_absolute_url, grower(post), status=302)
 
 
-def test_the_admin_comment_list_costs_the_same_for_1_and_200_comments(client):
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    assert_same_for_1_and_200(client, lambda: "/admin/comments/comment/", grower(PostFactory()))
+def admin_user(role: str, post: Post):
+    """A superuser; a moderator (every comment); or the post's author (their posts' comments)."""
+    if role == "superuser":
+        return UserFactory(is_staff=True, is_superuser=True)
+    user = UserFactory(is_staff=True) if role == "moderator" else post.authors.get().user
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    user.groups.add(Group.objects.get(name="Moderators" if role == "moderator" else "Authors"))
+    return user
+
+
+@pytest.mark.parametrize("role", ["superuser", "moderator", "author"])
+def test_the_admin_comment_list_costs_the_same_for_1_and_200_comments(client, role):
+    post = PostFactory()
+    client.force_login(admin_user(role, post))
+    assert_same_for_1_and_200(client, lambda: "/admin/comments/comment/", grower(post))
