@@ -167,6 +167,14 @@ TEMPLATES = [
             ],
         },
     },
+    # The pages' hot parts (blog/jinja.py), rendered from Django templates by {% jinja %}.
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "NAME": "jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "blog.jinja.environment"},
+    },
 ]
 
 

@@ -1,9 +1,10 @@
 """Tags of the page around an article or listing: canonical and absolute URLs, the cached page's
-empty CSRF field, the table of contents and related posts."""
+empty CSRF field, the table of contents, related posts, and the Jinja2 parts of a page."""
 
 from django import template
 from django.conf import settings
 from django.db.models import Count
+from django.template import engines
 from django.template.backends.utils import csrf_input
 from django.utils.encoding import escape_uri_path
 from django.utils.html import format_html
@@ -14,6 +15,14 @@ from blog.models import Post
 from blog.site import absolute_url, asset_url, base_url, share_image
 
 register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def jinja(context: template.Context, name: str, **values: object) -> SafeString:
+    """`{% jinja "blog/_article.html" %}`: a page's hot part, rendered by Jinja2 (blog/jinja.py,
+    templates/jinja2/) with this template's context and `values`."""
+    part = engines["jinja2"].get_template(name).template
+    return mark_safe(part.render(context.flatten() | values))  # Jinja2 escapes as Django does
 
 
 @register.simple_tag(takes_context=True)

@@ -1,0 +1,70 @@
+"""The Jinja2 environment of the pages' hot parts (templates/jinja2/): the article, listing cards
+and comment threads, which cost a fifth of the Django template engine's calls to render
+(docs/PERFORMANCE.md, "Rendered whole"). The page around them stays a Django template."""
+
+import html
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.translation import gettext, ngettext
+from jinja2 import Environment, pass_context
+from markupsafe import Markup
+
+from blog.templatetags import blog_tags, citation_tags, counting_tags, page_tags
+
+
+def escape_as_django(value: Any) -> Any:
+    """Every `{{ value }}` escaped as Django's templates escape it (`&quot;`, `&#x27;`), so the
+    HTML stays byte for byte what it was; safe strings (`__html__`) pass as they are."""
+    if hasattr(value, "__html__"):
+        return value
+    return Markup(html.escape(str(value)))
+
+
+def url(name: str, *args: Any, **kwargs: Any) -> str:
+    return reverse(name, args=args, kwargs=kwargs)
+
+
+def date(value: Any, fmt: str) -> str:
+    """Django's `date` filter: in the current time zone, in Django's format language."""
+    return date_format(timezone.localtime(value), fmt) if value else ""
+
+
+def with_context(tag: Callable) -> Callable:
+    """A Django `takes_context` tag for Jinja2: it reads the context only through `.get()`,
+    which Jinja2's context has too (a partial, since `pass_context` marks what it is given)."""
+    return pass_context(partial(tag))
+
+
+def environment(**options: Any) -> Environment:
+    options["finalize"] = escape_as_django
+    options["keep_trailing_newline"] = True  # as Django's templates keep it
+    options["extensions"] = [*options.get("extensions", ()), "jinja2.ext.i18n"]
+    env = Environment(**options)
+    # Old-style gettext: translations are plain text, escaped like any value, as {% translate %}.
+    env.install_gettext_callables(gettext, ngettext, newstyle=False)
+    env.globals.update(
+        _=gettext,  # the extension's `_` looks `gettext` up in the context on every call
+        url=url,
+        # The Django side's template tags, the same functions.
+        view_count=with_context(counting_tags.view_count),
+        view_beacon=counting_tags.view_beacon,
+        post_reference=with_context(citation_tags.post_reference),
+        post_json_ld=with_context(citation_tags.post_json_ld),
+        post_citation_links=citation_tags.post_citation_links,
+        absolute=with_context(page_tags.absolute),
+        share_image_url=with_context(page_tags.share_image_url),
+        table_of_contents=page_tags.table_of_contents,
+        related_posts=page_tags.related_posts,
+    )
+    env.filters.update(
+        date=date,
+        month_abbr=blog_tags.month_abbr,
+        plain_text=page_tags.plain_text,
+        shortened_text=page_tags.shortened_text,
+    )
+    return env

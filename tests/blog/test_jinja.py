@@ -1,0 +1,28 @@
+"""The Jinja2 parts of pages (blog/jinja.py) escape as Django's templates do."""
+
+import pytest
+from django.template import engines
+
+from tests.factories import CommentFactory, PostFactory
+
+pytestmark = pytest.mark.django_db
+
+TRICKY = "\"Q\" & 'A' <b>"
+DJANGO_ESCAPED = "&quot;Q&quot; &amp; &#x27;A&#x27; &lt;b&gt;"
+
+
+def test_jinja_values_are_escaped_as_django_escapes_them():
+    part = engines["jinja2"].from_string("{{ text }}|{{ safe|safe }}")
+    assert part.render({"text": TRICKY, "safe": "<i>x</i>"}) == f"{DJANGO_ESCAPED}|<i>x</i>"
+
+
+def test_article_and_its_comments_escape_titles_and_names_as_before(client, settings):
+    settings.SPACES_PAGE_CACHE = False
+    post = PostFactory(title=TRICKY)
+    CommentFactory(post=post, author_name=TRICKY)
+    html = client.get(post.get_absolute_url()).content.decode()
+    assert f'<h1 class="post-title">{DJANGO_ESCAPED}</h1>' in html
+    assert f'<meta property="og:title" content="{DJANGO_ESCAPED}">' in html
+    assert f'data-reply-name="{DJANGO_ESCAPED}"' in html
+    assert "&#34;" not in html
+    assert "&#39;" not in html
