@@ -25,6 +25,14 @@
     slot.appendChild(pane);
     var timer = null;
     var sequence = 0;
+    var pending = false;
+    // MathJax measures the pane to size the math and to break wide formulas, and a hidden pane (the
+    // edit tab on narrow screens) measures as nothing: its math waits until the pane is shown.
+    function typesetIfShown() {
+      if (!pending || !window.spacesTypeset || !pane.getClientRects().length) return;
+      pending = false;
+      window.spacesTypeset(pane);
+    }
     function refresh() {
       var mine = ++sequence;
       var body = new FormData();
@@ -41,7 +49,8 @@
         var scroll = pane.scrollTop;
         pane.innerHTML = html;  // already sanitised by the server pipeline
         pane.scrollTop = scroll;
-        if (window.spacesTypeset) window.spacesTypeset(pane);
+        pending = true;
+        typesetIfShown();
       }).catch(function (status) {
         pane.textContent = "预览失败（" + status + "）。";
       });
@@ -50,6 +59,7 @@
       clearTimeout(timer);
       timer = setTimeout(refresh, 600);
     }
+    source.addEventListener("spaces:preview-shown", typesetIfShown);
     source.addEventListener("input", later);
     if (format) format.addEventListener("change", later);
     refresh();

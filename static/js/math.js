@@ -33,7 +33,7 @@
         },
       },
     },
-    output: { displayOverflow: "scroll" },
+    output: { displayOverflow: "scroll", preFilters: [breakExpressionsToFit] },
     options: {
       ignoreHtmlClass: "mathjax_ignore",
       processHtmlClass: "arithmatex",
@@ -45,6 +45,28 @@
       },
     },
   };
+
+  // A display formula wider than its column, counting the room its number takes on both sides, is
+  // broken into lines when typeset, so that its number stays in view beside it: with "scroll" the
+  // number sat at the far end of the scrolled row, and whether a formula fitted depended on the
+  // text font's x-height, which sets the math's size. MathJax 4.1 breaks expressions well but
+  // squeezes the columns of matrices, cases and arrays until they overlap, so formulas with a
+  // table (other than the one holding the equation numbers) keep scrolling.
+  function breakExpressionsToFit(data) {
+    var root = data.math.root;
+    var tables = 0;
+    var numbered = false;
+    root.walkTree(function (node) {
+      if (node.isKind("mtable")) tables++;
+      if (node.isKind("mlabeledtr")) numbered = true;
+    });
+    if (data.math.display && tables <= (numbered ? 1 : 0)) {
+      root.attributes.set("overflow", "linebreak");
+    } else {
+      // The width the last formula was broken to: left set, it would squeeze this one's tables.
+      window.MathJax.startup.output.containerWidth = undefined;
+    }
+  }
 
   function load() {
     if (!loaded) {

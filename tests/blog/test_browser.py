@@ -86,6 +86,53 @@ def test_long_formula_does_not_widen_the_page_on_a_phone(live_server, browser):
     context.close()
 
 
+LONG_NUMBERED = r"""设 $f$ 在 $[a,b]$ 上连续，则
+\begin{equation}
+\int_a^b f(x)\,dx = \frac{h}{2}\sum_{k<n}\bigl(f(x_k) + f(x_{k+1})\bigr)
+- \sum_{m\ge1} \frac{B_{2m} h^{2m}}{(2m)!}\bigl(f^{(2m-1)}(b) - f^{(2m-1)}(a)\bigr)
+\label{eq:long}
+\end{equation}
+"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_long_numbered_formula_keeps_its_number_in_view(live_server, browser, width):
+    post = PostFactory(body=LONG_NUMBERED)
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.goto(live_server.url + post.get_absolute_url())
+    typeset(page)
+    # Wider than the column with its number beside it (even at 1280 px): broken into lines, with
+    # the number in view inside the formula's box, not at the end of a row scrolled out of sight.
+    tag_left, tag_right, box_left, box_right = page.locator("[id^='mjx-eqn']").evaluate(
+        """tag => [tag.getBoundingClientRect().left, tag.getBoundingClientRect().right,
+                   tag.closest("div.arithmatex").getBoundingClientRect().left,
+                   tag.closest("div.arithmatex").getBoundingClientRect().right]"""
+    )
+    assert box_left < tag_left < tag_right <= box_right
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    context.close()
+
+
+def test_wide_array_after_a_broken_formula_scrolls_with_its_columns_whole(live_server, browser):
+    cells = " & ".join(rf"\text{{column {i}}}" for i in range(8))
+    post = PostFactory(
+        body=LONG_NUMBERED + "\n" + rf"$$\begin{{array}}{{r|cccccccc}}{cells}\end{{array}}$$"
+    )
+    context = browser.new_context(viewport={"width": 390, "height": 900})
+    page = context.new_page()
+    page.goto(live_server.url + post.get_absolute_url())
+    typeset(page)
+    # MathJax breaks a table's cells badly (squeezed until they overlap): the array scrolls whole.
+    overflow, scroll_width, client_width = page.locator(
+        "mjx-container:has(mjx-mtable)"
+    ).last.evaluate("c => [c.getAttribute('overflow'), c.scrollWidth, c.clientWidth]")
+    assert overflow == "scroll"
+    assert scroll_width > client_width + 200
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    context.close()
+
+
 def test_admin_live_preview_typesets_math(live_server, browser, client):
     from django.conf import settings
 

@@ -70,6 +70,8 @@ def test_editor_with_long_formula_previews_numbered(live_server, browser, client
     assert page.locator("#id_body").is_hidden()
     if width < 1200:
         assert page.locator(".spaces-editor-preview").is_hidden()
+        # The preview's HTML arrives while its pane is hidden: its math must be typeset once shown.
+        page.locator(".spaces-preview h2").wait_for(state="attached")
         shoot(page, f"editor-{width}-edit")
         page.get_by_role("tab", name="预览").click()
         assert page.locator(".cm-editor").is_hidden()
@@ -80,15 +82,14 @@ def test_editor_with_long_formula_previews_numbered(live_server, browser, client
     assert "(1)" in text  # the equation's number, and \eqref's reference to it
     assert text.count("(1)") >= 2
     assert preview.locator("mjx-merror").count() == 0
-    # Side by side, the preview is as wide as an article, so the number is in view. (MathJax 4
-    # sizes a numbered row a few pixels wider than the box it measured, on the site as here.)
-    tag_left, tag_right, box_right = preview.locator("[id^='mjx-eqn']").first.evaluate(
+    # The formula is wider than the pane with its number beside it, at either width: it is broken
+    # into lines, and the number stays in view within the formula's box, not scrolled out of it.
+    tag_left, tag_right, box_left, box_right = preview.locator("[id^='mjx-eqn']").first.evaluate(
         """tag => [tag.getBoundingClientRect().left, tag.getBoundingClientRect().right,
-                   tag.closest("mjx-container").getBoundingClientRect().right]"""
+                   tag.closest("div.arithmatex").getBoundingClientRect().left,
+                   tag.closest("div.arithmatex").getBoundingClientRect().right]"""
     )
-    if width >= 1200:
-        assert tag_left < box_right
-        assert tag_right <= box_right + 5
+    assert box_left < tag_left < tag_right <= box_right
     assert preview.locator("h2").evaluate("h => getComputedStyle(h).backgroundColor") in {
         "rgba(0, 0, 0, 0)",
         "transparent",
