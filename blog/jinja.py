@@ -59,7 +59,6 @@ def environment(**options: Any) -> Environment:
         absolute=with_context(page_tags.absolute),
         share_image_url=with_context(page_tags.share_image_url),
         table_of_contents=page_tags.table_of_contents,
-        related_posts=page_tags.related_posts,
     )
     env.filters.update(
         date=date,

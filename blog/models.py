@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, models
-from django.db.models import Exists, F, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -207,6 +207,21 @@ class PostQuerySet(models.QuerySet):
     def for_detail(self) -> "PostQuerySet":
         """The article page: authors in order, categories and tags."""
         return self.with_authors().prefetch_related("categories", "tags").defer("search_text")
+
+    def related_to(self, post: "Post", count: int = 10) -> list["Post"]:
+        """Published articles sharing the most tags with `post`, newest first among equals (one
+        query; `post.tags` prefetched, as `for_detail()` does)."""
+        tag_ids = [tag.pk for tag in post.tags.all()]
+        if not tag_ids:
+            return []
+        return list(
+            self.listed()
+            .filter(tags__in=tag_ids)
+            .exclude(pk=post.pk)
+            .annotate(shared=Count("tags"))
+            .only("id", "title", "published_at")
+            .order_by("-shared", "-published_at", "-id")[:count]
+        )
 
     def search(self, query: str) -> "PostQuerySet":
         """Posts matching a visitor's query, best first, each with `score` (see blog.search)."""

@@ -1,9 +1,8 @@
 """Tags of the page around an article or listing: canonical and absolute URLs, the cached page's
-empty CSRF field, the table of contents, related posts, and the Jinja2 parts of a page."""
+empty CSRF field, the table of contents, and the Jinja2 parts of a page."""
 
 from django import template
 from django.conf import settings
-from django.db.models import Count
 from django.template import engines
 from django.template.backends.utils import csrf_input
 from django.utils.encoding import escape_uri_path
@@ -11,7 +10,6 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from blog import rendering
-from blog.models import Post
 from blog.site import absolute_url, asset_url, base_url, share_image
 
 register = template.Library()
@@ -100,19 +98,3 @@ def table_of_contents(entries: list) -> SafeString:
     if levels:
         html.append("</li></ol>" + "</li></ol>" * (len(levels) - 1))
     return mark_safe("".join(html))
-
-
-@register.simple_tag
-def related_posts(post: Post, count: int = 10) -> list[Post]:
-    """Published posts sharing the most tags with `post`, newest first among equals (one query)."""
-    tag_ids = [tag.pk for tag in post.tags.all()]
-    if not tag_ids:
-        return []
-    return list(
-        Post.objects.listed()
-        .filter(tags__in=tag_ids)
-        .exclude(pk=post.pk)
-        .annotate(shared=Count("tags"))
-        .only("id", "title", "published_at")
-        .order_by("-shared", "-published_at", "-id")[:count]
-    )

@@ -1,4 +1,6 @@
 from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.paginator import Page
@@ -15,6 +17,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, ListView
 
+from blog.caching.values import cached
+from blog.caching.version import SITE
 from blog.models import Author, Category, Post, Tag
 from blog.rendering import Profile, render_body, render_markdown, site_image_sources
 from blog.site import listing_title
@@ -148,6 +152,48 @@ def _comment_id(query: QueryDict, name: str) -> int | None:
 NOTHING_ASKED = ReplyQuery()
 
 
+class PostLink(NamedTuple):
+    """Another article as an article links to it."""
+
+    url: str
+    title: str
+    published_at: datetime
+
+    @classmethod
+    def of(cls, post: Post) -> "PostLink":
+        return cls(post.get_absolute_url(), post.title, post.published_at)
+
+
+class ArticleLinks(NamedTuple):
+    previous: PostLink | None
+    next: PostLink | None
+    related: list[PostLink]
+
+
+def article_links(post: Post) -> ArticleLinks:
+    """The articles before and after `post`, and those sharing its tags: the same for every
+    reader until the site changes, so cached under SITE's version (three queries fewer for an
+    article rendered whole, docs/PERFORMANCE.md)."""
+    return cached("article-links", lambda: _article_links(post), post.pk, scopes=(SITE,))
+
+
+def _article_links(post: Post) -> ArticleLinks:
+    published = Post.objects.listed().only("id", "title", "published_at")
+    older = Q(published_at__lt=post.published_at) | Q(
+        published_at=post.published_at, id__lt=post.id
+    )
+    newer = Q(published_at__gt=post.published_at) | Q(
+        published_at=post.published_at, id__gt=post.id
+    )
+    previous = published.filter(older).order_by("-published_at", "-id").first()
+    following = published.filter(newer).order_by("published_at", "id").first()
+    return ArticleLinks(
+        previous=previous and PostLink.of(previous),
+        next=following and PostLink.of(following),
+        related=[PostLink.of(other) for other in Post.objects.related_to(post)],
+    )
+
+
 class PostDetailView(DetailView):
     context_object_name = "post"
 
@@ -166,15 +212,8 @@ class PostDetailView(DetailView):
         post = self.object
         if post.kind == Post.Kind.PAGE:
             return context  # a page has no place among the articles
-        published = Post.objects.listed().only("id", "title")
-        older = Q(published_at__lt=post.published_at) | Q(
-            published_at=post.published_at, id__lt=post.id
-        )
-        newer = Q(published_at__gt=post.published_at) | Q(
-            published_at=post.published_at, id__gt=post.id
-        )
-        context["previous_post"] = published.filter(older).order_by("-published_at", "-id").first()
-        context["next_post"] = published.filter(newer).order_by("published_at", "id").first()
+        links = article_links(post)
+        context.update(previous_post=links.previous, next_post=links.next, related=links.related)
         return context
 
 

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.template import Context, Template
@@ -7,6 +9,7 @@ from django.utils import timezone
 from blog.caching.version import content_changed
 from blog.context_processors import navigation
 from blog.models import Post, PostAuthor
+from blog.views.posts import article_links
 from tests.factories import AuthorFactory, CategoryFactory, PostFactory, TagFactory
 from tests.pins import assert_same_for_1_and_200
 
@@ -112,3 +115,27 @@ def test_the_sidebar_is_four_queries_then_cached(django_assert_num_queries):
         template.render(Context())
     with django_assert_num_queries(0):
         template.render(Context())
+
+
+def test_article_links_are_three_queries_then_cached_until_the_site_changes():
+    tag = TagFactory()
+    older, post, newer = (
+        PostFactory(tags=[tag], published_at=timezone.now() - timedelta(days=n)) for n in (3, 2, 1)
+    )
+    post = Post.objects.for_detail().get(pk=post.pk)
+
+    def post_queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            links = article_links(post)
+        assert (links.previous.title, links.next.title) == (older.title, newer.title)
+        assert [link.url for link in links.related] == [
+            newer.get_absolute_url(),
+            older.get_absolute_url(),
+        ]
+        return len([q for q in captured if "blog_post" in q["sql"]])
+
+    # previous, next, related
+    assert post_queries() == 3
+    assert post_queries() == 0
+    content_changed()
+    assert post_queries() == 3

@@ -288,7 +288,7 @@ def test_related_posts_share_the_most_tags_first_then_newest(client):
     two = PostFactory(title="两个", tags=[a, c], published_at=days_ago(20), authors=[author])
     PostFactory(title="无关", tags=[TagFactory()], authors=[author])
     PostFactory(title="草稿", tags=[a, b, c], status=Post.Status.DRAFT, authors=[author])
-    related = page_tags.related_posts(post)
+    related = Post.objects.related_to(post)
     assert related == [two, one_new, one_old]
 
 
@@ -299,13 +299,13 @@ def test_related_posts_at_most_ten_in_one_query(django_assert_num_queries):
     PostFactory.create_batch(15, tags=[tag], authors=[author])
     post = Post.objects.for_detail().get(pk=post.pk)
     with django_assert_num_queries(1):
-        assert len(page_tags.related_posts(post)) == 10
+        assert len(Post.objects.related_to(post)) == 10
 
 
 def test_related_posts_without_tags_cost_nothing(django_assert_num_queries):
     post = Post.objects.for_detail().get(pk=PostFactory().pk)
     with django_assert_num_queries(0):
-        assert page_tags.related_posts(post) == []
+        assert Post.objects.related_to(post) == []
 
 
 def test_article_shows_related_posts(client):
