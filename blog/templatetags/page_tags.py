@@ -1,12 +1,13 @@
 """Tags of the page around an article or listing: canonical and absolute URLs, the cached page's
 empty CSRF field, the table of contents, and the Jinja2 parts of a page."""
 
+from html import escape
+
 from django import template
 from django.conf import settings
 from django.template import engines
 from django.template.backends.utils import csrf_input
 from django.utils.encoding import escape_uri_path
-from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from blog import rendering
@@ -83,18 +84,19 @@ def shortened_text(text: str, length: int) -> str:
 @register.simple_tag
 def table_of_contents(entries: list) -> SafeString:
     """`post.toc` ([level, anchor, text], …) as nested lists; a skipped level nests only once."""
-    html, levels = [], []
+    parts, levels = [], []
     for level, anchor, text in entries:
         if not levels or level > levels[-1]:
-            html.append("<ol>")
+            parts.append("<ol>")
             levels.append(level)
         else:
-            html.append("</li>")
+            parts.append("</li>")
             while len(levels) > 1 and level <= levels[-2]:
-                html.append("</ol></li>")
+                parts.append("</ol></li>")
                 levels.pop()
             levels[-1] = level
-        html.append(format_html('<li><a href="#{}">{}</a>', anchor, text))
+        # html.escape is how format_html() escapes text, without its layers of calls.
+        parts.append(f'<li><a href="#{escape(anchor)}">{escape(text)}</a>')
     if levels:
-        html.append("</li></ol>" + "</li></ol>" * (len(levels) - 1))
-    return mark_safe("".join(html))
+        parts.append("</li></ol>" + "</li></ol>" * (len(levels) - 1))
+    return mark_safe("".join(parts))
