@@ -205,12 +205,13 @@ class PostQuerySet(models.QuerySet):
         )
 
     def for_detail(self) -> "PostQuerySet":
-        """The article page: authors in order, categories and tags."""
-        return self.with_authors().prefetch_related("categories", "tags").defer("search_text")
+        """The article page: authors in order (its categories, tags and neighbours come as
+        links cached per post: blog.views.posts.article_links)."""
+        return self.with_authors().defer("search_text")
 
     def related_to(self, post: "Post", count: int = 10) -> list["Post"]:
         """Published articles sharing the most tags with `post`, newest first among equals (one
-        query; `post.tags` prefetched, as `for_detail()` does)."""
+        query once `post.tags` is prefetched)."""
         tag_ids = [tag.pk for tag in post.tags.all()]
         if not tag_ids:
             return []

@@ -4,7 +4,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.core.paginator import Page
-from django.db.models import Q
+from django.db.models import Q, prefetch_related_objects
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -164,20 +164,40 @@ class PostLink(NamedTuple):
         return cls(post.get_absolute_url(), post.title, post.published_at)
 
 
+class TermLink(NamedTuple):
+    """A category or tag as an article links to it."""
+
+    url: str
+    name: str
+
+    @classmethod
+    def of(cls, term: Category | Tag) -> "TermLink":
+        return cls(term.get_absolute_url(), term.name)
+
+
 class ArticleLinks(NamedTuple):
-    previous: PostLink | None
-    next: PostLink | None
-    related: list[PostLink]
+    categories: list[TermLink]
+    tags: list[TermLink]
+    previous: PostLink | None = None
+    next: PostLink | None = None
+    related: tuple[PostLink, ...] = ()
 
 
 def article_links(post: Post) -> ArticleLinks:
-    """The articles before and after `post`, and those sharing its tags: the same for every
-    reader until the site changes, so cached under SITE's version (three queries fewer for an
-    article rendered whole, docs/PERFORMANCE.md)."""
+    """The post's categories and tags, and for an article those before and after it and those
+    sharing its tags: the same for every reader until the site changes, so cached under SITE's
+    version (five queries fewer for an article rendered whole, docs/PERFORMANCE.md)."""
     return cached("article-links", lambda: _article_links(post), post.pk, scopes=(SITE,))
 
 
 def _article_links(post: Post) -> ArticleLinks:
+    prefetch_related_objects([post], "categories", "tags")  # the tags serve related_to() too
+    terms = ArticleLinks(
+        categories=[TermLink.of(category) for category in post.categories.all()],
+        tags=[TermLink.of(tag) for tag in post.tags.all()],
+    )
+    if post.kind == Post.Kind.PAGE:
+        return terms  # a page has no place among the articles
     published = Post.objects.listed().only("id", "title", "published_at")
     older = Q(published_at__lt=post.published_at) | Q(
         published_at=post.published_at, id__lt=post.id
@@ -187,10 +207,10 @@ def _article_links(post: Post) -> ArticleLinks:
     )
     previous = published.filter(older).order_by("-published_at", "-id").first()
     following = published.filter(newer).order_by("published_at", "id").first()
-    return ArticleLinks(
+    return terms._replace(
         previous=previous and PostLink.of(previous),
         next=following and PostLink.of(following),
-        related=[PostLink.of(other) for other in Post.objects.related_to(post)],
+        related=tuple(PostLink.of(other) for other in Post.objects.related_to(post)),
     )
 
 
@@ -209,11 +229,14 @@ class PostDetailView(DetailView):
     def get_context_data(self, **kwargs) -> dict:
         context = super().get_context_data(**kwargs)
         context["reply_query"] = ReplyQuery.of(self.request.GET)
-        post = self.object
-        if post.kind == Post.Kind.PAGE:
-            return context  # a page has no place among the articles
-        links = article_links(post)
-        context.update(previous_post=links.previous, next_post=links.next, related=links.related)
+        links = article_links(self.object)
+        context.update(
+            categories=links.categories,
+            tags=links.tags,
+            previous_post=links.previous,
+            next_post=links.next,
+            related=links.related,
+        )
         return context
 
 

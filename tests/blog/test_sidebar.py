@@ -297,13 +297,13 @@ def test_related_posts_at_most_ten_in_one_query(django_assert_num_queries):
     author = AuthorFactory()
     post = PostFactory(tags=[tag], authors=[author])
     PostFactory.create_batch(15, tags=[tag], authors=[author])
-    post = Post.objects.for_detail().get(pk=post.pk)
+    post = Post.objects.prefetch_related("tags").get(pk=post.pk)
     with django_assert_num_queries(1):
         assert len(Post.objects.related_to(post)) == 10
 
 
 def test_related_posts_without_tags_cost_nothing(django_assert_num_queries):
-    post = Post.objects.for_detail().get(pk=PostFactory().pk)
+    post = Post.objects.prefetch_related("tags").get(pk=PostFactory().pk)
     with django_assert_num_queries(0):
         assert Post.objects.related_to(post) == []
 
