@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.http.request import validate_host
 
+from blog.caching.version import content_changed, post_scope
 from blog.models import Citation, Post
 
 ARTICLE_PATH = re.compile(r"/archives/([0-9]{1,18})/?")
@@ -68,9 +69,18 @@ def sync_citations(post: Post) -> None:
     with transaction.atomic():
         # Concurrent saves of one post take turns, so neither sees the other's rows half-written.
         list(Post.objects.select_for_update().filter(pk=post.pk).values_list("pk"))
-        targets = Post.objects.filter(pk__in=wanted).values_list("pk", flat=True) if wanted else []
-        Citation.objects.filter(source=post).delete()
+        targets = (
+            set(Post.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+            if wanted
+            else set()
+        )
+        cited = Citation.objects.filter(source=post)
+        before = set(cited.values_list("target_id", flat=True))
+        cited.delete()
         Citation.objects.bulk_create(Citation(source=post, target_id=pk) for pk in targets)
+        if changed := before ^ targets:
+            # Their articles list the posts that cite them.
+            content_changed(*(post_scope(pk) for pk in changed))
 
 
 def sync_all_citations(posts: Iterable[Post]) -> None:

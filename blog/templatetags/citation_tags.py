@@ -4,6 +4,8 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from blog.caching.values import cached
+from blog.caching.version import SITE, post_scope
 from blog.citations import PostLinks, Reference, post_links
 from blog.models import Post
 from blog.site import absolute_url, base_url
@@ -22,8 +24,11 @@ def post_reference(context: template.Context, post: Post) -> Reference:
 
 @register.simple_tag
 def post_citation_links(post: Post) -> PostLinks:
-    """`{% post_citation_links post as links %}`: published posts it cites and that cite it."""
-    return post_links(post)
+    """`{% post_citation_links post as links %}`: published posts it cites and that cite it,
+    cached under the post's scope, which `blog.services.sync_citations` renews for the posts
+    whose citing posts change."""
+    scopes = (SITE, post_scope(post.pk))
+    return cached("citation-links", lambda: post_links(post), post.pk, scopes=scopes)
 
 
 @register.simple_tag(takes_context=True)

@@ -528,3 +528,20 @@ def test_rerender_posts_shows_on_cached_pages_at_once(client):
     Post.objects.filter(pk=post.pk).update(body="新的正文")  # as a pipeline change would need
     call_command("rerender_posts", stdout=StringIO())
     assert "新的正文" in client.get(post.get_absolute_url()).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)  # a change reaches readers when it commits
+@pytest.mark.parametrize("page_cache", [True, False])
+def test_a_post_that_starts_or_stops_citing_renews_the_cited_article(client, settings, page_cache):
+    settings.SPACES_PAGE_CACHE = page_cache
+    cited = PostFactory(title="被引用者")
+    citing = PostFactory(title="引用者")
+    assert lists_on(client, cited) == ""  # its page and its links are cached now
+    citing.body = link(cited.get_absolute_url())
+    citing.save()
+    sync_citations(citing)
+    assert f'<a href="{citing.get_absolute_url()}">引用者</a>' in lists_on(client, cited)
+    citing.body = "不再引用。"
+    citing.save()
+    sync_citations(citing)
+    assert lists_on(client, cited) == ""
