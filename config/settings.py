@@ -256,10 +256,13 @@ else:
         "default": {
             # Django's, but each write is one upsert; every 100th write of a process culls the
             # expired rows, then those that expire soonest (never-expiring keys last), back to
-            # MAX_ENTRIES. Key names no longer matter to culling.
+            # MAX_ENTRIES. Key names no longer matter to culling. A post keeps about four
+            # entries (its page, its empty comment form, its links, its citations), besides
+            # listings and searches: 5,000 evicted pages of a 2,000-post site while they were
+            # read (the benchmark's site's day), 30,000 hold a site of several thousand posts.
             "BACKEND": "blog.cache.DatabaseCache",
             "LOCATION": "spaces_cache",  # blog.models.CacheEntry's table, made by `migrate`
-            "OPTIONS": {"MAX_ENTRIES": 5_000},
+            "OPTIONS": {"MAX_ENTRIES": 30_000},
         }
     }
 
