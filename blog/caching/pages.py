@@ -12,7 +12,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import get_language
 
-from blog.caching.gzip_holes import accepts_gzip, deflate_part, gzip_with_holes, inflate_part
+from blog.caching.gzip_holes import Part, accepts_gzip, compress_part, gzip_with_holes, inflate_part
 from blog.caching.holes import Known, fill_holes, filled, personal_holes, split_holes
 from blog.caching.local import LocalCopies
 from blog.caching.release import release
@@ -47,7 +47,7 @@ class CachedPage:
     content: bytes = b""  # a page without holes
     gzipped: bytes | None = None  # … and its gzip
     texts: tuple[bytes, ...] = ()  # the text parts of a page with holes, as UTF-8
-    deflated: tuple[bytes, ...] = ()  # … and each part's deflate data
+    deflated: tuple[Part, ...] = ()  # … and each compressed
 
     @classmethod
     def of(cls, response: HttpResponse, parts: list[str]) -> "CachedPage":
@@ -55,7 +55,7 @@ class CachedPage:
         if len(parts) > 1:
             texts = tuple(text.encode() for text in parts[::2])
             large = sum(map(len, texts)) >= GZIP_MIN_BYTES
-            deflated = tuple(map(deflate_part, texts)) if large else ()
+            deflated = tuple(map(compress_part, texts)) if large else ()
             return cls(headers, parts=parts, texts=texts, deflated=deflated)
         content = response.content
         # Compressed once here rather than per request; a page without holes holds no secret.
@@ -75,7 +75,7 @@ class CachedPage:
 
     def size(self) -> int:
         if self.parts is not None:
-            return 2 * sum(map(len, self.texts)) + sum(map(len, self.deflated))
+            return 2 * sum(map(len, self.texts)) + sum(len(part.deflated) for part in self.deflated)
         return len(self.content) + len(self.gzipped or b"")
 
     @functools.cached_property
@@ -94,7 +94,7 @@ class CachedPage:
             if self.deflated and accepts_gzip(request):
                 encoded = [value.encode() for value in values]
                 compressed = [getattr(value, "deflated", None) for value in values]
-                body = gzip_with_holes(self.texts, self.deflated, encoded, compressed)
+                body = gzip_with_holes(self.deflated, encoded, compressed)
                 return HttpResponse(body, headers=self.gzip_headers)
             return HttpResponse(filled(self.parts, values), headers=self.plain_headers)
         if self.gzipped is not None and accepts_gzip(request):
@@ -103,9 +103,9 @@ class CachedPage:
 
 
 def _page_with_holes(
-    headers: dict[str, str], markers: list[str], stored: tuple[bytes, ...], deflated: bool
+    headers: dict[str, str], markers: list[str], stored: tuple, deflated: bool
 ) -> CachedPage:
-    texts = tuple(map(inflate_part, stored)) if deflated else stored
+    texts = tuple(inflate_part(part.deflated) for part in stored) if deflated else stored
     parts: list[str] = [""] * (2 * len(texts) - 1)
     parts[::2] = [text.decode() for text in texts]
     parts[1::2] = markers

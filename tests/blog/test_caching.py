@@ -1,7 +1,9 @@
 import contextlib
 import gzip
 import pickle
+import random
 import re
+import zlib
 
 import pytest
 from django.core.cache import cache
@@ -250,22 +252,26 @@ def test_local_copies_stay_within_their_budget():
 def test_gzip_around_holes_is_one_valid_stream():
     texts = ("<p>开头</p>" * 500, "", "<p>结尾</p>")
     values = ["<b>42</b>", "x" * 70_000, ""]
-    deflated = tuple(gzip_holes.deflate_part(text.encode()) for text in texts)
+    parts = tuple(gzip_holes.compress_part(text.encode()) for text in texts)
     encoded = [value.encode() for value in values]
-    body = gzip_holes.gzip_with_holes(
-        tuple(text.encode() for text in texts), deflated, encoded, [None] * len(values)
-    )
+    body = gzip_holes.gzip_with_holes(parts, encoded, [None] * len(values))
     expected = texts[0] + values[0] + texts[1] + values[1] + texts[2]
-    assert gzip.decompress(body).decode() == expected
+    assert gzip.decompress(body).decode() == expected  # its CRC-32 and length checked too
     texts_size = sum(len(text.encode()) for text in texts)
     assert len(body) < len(values[1]) + texts_size // 10  # the texts are compressed, holes not
     # A fragment that holds nothing of the reader's goes compressed too
     public = [None, gzip_holes.deflate_part(encoded[1]), None]
-    body = gzip_holes.gzip_with_holes(
-        tuple(text.encode() for text in texts), deflated, encoded, public
-    )
+    body = gzip_holes.gzip_with_holes(parts, encoded, public)
     assert gzip.decompress(body).decode() == expected
     assert len(body) < (len(values[1]) + texts_size) // 10
+
+
+@pytest.mark.parametrize("size", [0, 1, 7, 4096, 100_003])
+def test_a_parts_crc_is_carried_past_it_without_reading_it(size):
+    text = bytes(random.Random(size).randrange(256) for _ in range(size))
+    part = gzip_holes.compress_part(text)
+    for before in (0, 1, 0xDEADBEEF, 0xFFFFFFFF):
+        assert gzip_holes.carried(part.shift, before) ^ part.crc == zlib.crc32(text, before)
 
 
 def test_articles_are_compressed_around_their_tokens(monkeypatch):
