@@ -115,3 +115,10 @@ def test_a_remembered_commenters_details_are_escaped_in_their_form(cached_articl
     assert "<script>alert(1)" not in html
     assert 'value="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in html
     assert "\ue000" not in html  # no stand-in left
+
+
+def test_a_detail_that_looks_like_a_stand_in_is_not_filled_in_again(cached_article):
+    client = remembered("\ue000author_email\ue000", "hidden@example.com")
+    html = client.get(cached_article.get_absolute_url()).content.decode()
+    assert form_value(html, "author_name") == "\ue000author_email\ue000"
+    assert html.count("hidden@example.com") == 1  # in the e-mail field only
