@@ -164,17 +164,17 @@ def is_staff_or_author(user, post_id: int) -> bool:
 class PostQuerySet(models.QuerySet):
     """Read vocabulary for posts; each page's joins live in one method."""
 
-    def published(self) -> "PostQuerySet":
+    def published(self, now: datetime | None = None) -> "PostQuerySet":
         """Published and already due: a future `published_at` means scheduled, so hidden."""
-        return self.filter(published_q())
+        return self.filter(published_q(now=now))
 
     def scheduled(self) -> "PostQuerySet":
         """Published, but with a publication time still to come."""
         return self.filter(status=PUBLISHED_STATUS, published_at__gt=timezone.now())
 
-    def listed(self) -> "PostQuerySet":
+    def listed(self, now: datetime | None = None) -> "PostQuerySet":
         """Published articles: what listings, feeds, archives and related posts show (no pages)."""
-        return self.published().filter(kind=Post.Kind.POST)
+        return self.published(now).filter(kind=Post.Kind.POST)
 
     def pages(self) -> "PostQuerySet":
         """Standalone pages (关于, 留言板), in their navigation order."""
@@ -194,14 +194,6 @@ class PostQuerySet(models.QuerySet):
                 "post_authors",
                 queryset=PostAuthor.objects.select_related("author").order_by("order", "id"),
             )
-        )
-
-    def for_list(self) -> "PostQuerySet":
-        """Cards on listing pages: authors in order, without the full body."""
-        return (
-            self.with_authors()
-            .defer("body", "body_html", "toc", "search_text")
-            .order_by("-published_at", "-id")
         )
 
     def for_detail(self) -> "PostQuerySet":
@@ -398,6 +390,11 @@ class Post(models.Model):
     def ordered_authors(self) -> list[Author]:
         """Authors in byline order (uses the prefetch from `with_authors()`)."""
         return [link.author for link in self.post_authors.all()]
+
+    @property
+    def byline(self) -> list[tuple[str, str]]:
+        """The authors' (URL, name) in byline order, as listing cards have them too."""
+        return [(author.get_absolute_url(), author.display_name) for author in self.ordered_authors]
 
     def add_views(self, count: int = 1) -> None:
         Post.objects.filter(pk=self.pk).update(view_count=F("view_count") + count)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import TemplateView, dates
 
 from blog.caching.values import cached
+from blog.listings import Listing
 from blog.models import Post, Tag
 from blog.site import listing_title
 from blog.views.posts import NonEmptyListMixin, PaginatedListMixin
@@ -23,6 +24,7 @@ from blog.views.posts import NonEmptyListMixin, PaginatedListMixin
 class DateArchiveMixin(NonEmptyListMixin, PaginatedListMixin):
     """Published posts of one year, month or day in the site's time zone, newest first."""
 
+    model = Post
     date_field = "published_at"
     month_format = "%m"
     make_object_list = True
@@ -32,8 +34,12 @@ class DateArchiveMixin(NonEmptyListMixin, PaginatedListMixin):
     template_name = "blog/post_archive_date.html"
     url_name: str
 
-    def get_queryset(self):
-        return Post.objects.listed().for_list()
+    def get_dated_queryset(self, **lookup) -> Listing:
+        # published_q() already leaves out the future, so Django's own filter for it is not added.
+        return Listing(timezone.now(), **lookup)
+
+    def get_date_list(self, queryset: Listing, date_type=None, ordering="ASC"):
+        return super().get_date_list(queryset.queryset(), date_type, ordering)
 
     def page_url(self, number: int) -> str:
         kwargs = {key: self.kwargs[key] for key in ("year", "month", "day") if key in self.kwargs}

@@ -14,11 +14,13 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, ListView
 
 from blog.caching.values import cached
 from blog.caching.version import SITE
+from blog.listings import Listing
 from blog.models import Author, Category, Post, Tag
 from blog.rendering import Profile, render_body, render_markdown, site_image_sources
 from blog.site import listing_title
@@ -74,8 +76,8 @@ class NonEmptyListMixin:
 
 
 class PostListView(PaginatedListMixin, ListView):
-    def get_queryset(self):
-        return Post.objects.listed().for_list()
+    def get_queryset(self) -> Listing:
+        return Listing(timezone.now())
 
     def page_url(self, number: int) -> str:
         if number == 1:
@@ -89,13 +91,14 @@ class FilteredListView(NonEmptyListMixin, PaginatedListMixin, ListView):
     model: type[Author] | type[Category] | type[Tag]
     lookup: str
     url_name: str
+    relation: str  # how posts reach the subject
 
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         self.subject = get_object_or_404(self.model, **{self.lookup: kwargs[self.lookup]})
         return super().get(request, *args, **kwargs)
 
-    def get_queryset(self):
-        return self.subject.posts.listed().for_list()
+    def get_queryset(self) -> Listing:
+        return Listing(timezone.now(), **{self.relation: self.subject.pk})
 
     def page_url(self, number: int) -> str:
         kwargs = {self.lookup: getattr(self.subject, self.lookup)}
@@ -116,15 +119,15 @@ class FilteredListView(NonEmptyListMixin, PaginatedListMixin, ListView):
 
 
 class CategoryDetailView(FilteredListView):
-    model, lookup, url_name = Category, "slug", "category_detail"
+    model, lookup, url_name, relation = Category, "slug", "category_detail", "categories"
 
 
 class TagDetailView(FilteredListView):
-    model, lookup, url_name = Tag, "name", "tag_detail"
+    model, lookup, url_name, relation = Tag, "name", "tag_detail", "tags"
 
 
 class AuthorDetailView(FilteredListView):
-    model, lookup, url_name = Author, "slug", "author_detail"
+    model, lookup, url_name, relation = Author, "slug", "author_detail", "authors"
     template_name = "blog/author_detail.html"
 
 

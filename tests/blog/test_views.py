@@ -15,7 +15,7 @@ def test_home_lists_newest_published_first(client):
     new = PostFactory(published_at=timezone.now() - timezone.timedelta(days=1))
     response = client.get("/")
     assert response.status_code == 200
-    assert list(response.context["posts"]) == [new, old]
+    assert [card.pk for card in response.context["posts"]] == [new.pk, old.pk]
     assert "点击阅读全文..." in response.content.decode()
 
 
