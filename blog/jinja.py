@@ -1,20 +1,29 @@
-"""The Jinja2 environment of the pages' hot parts (templates/jinja2/): the article, listing cards
-and comment threads, which cost a fifth of the Django template engine's calls to render
-(docs/PERFORMANCE.md, "Rendered whole"). The page around them stays a Django template."""
+"""The Jinja2 environment of the public pages (templates/jinja2/): every page readers see is
+rendered by Jinja2 alone, with the Django side's template tags as globals and filters; the admin
+keeps Django's templates. comments/jinja.py adds the comments app's globals to it."""
 
 import html
 from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from django.conf import settings
+from django.template.defaultfilters import linebreaksbr
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import get_language, gettext, ngettext
 from jinja2 import Environment, pass_context
 from markupsafe import Markup
 
-from blog.templatetags import blog_tags, citation_tags, counting_tags, page_tags
+from blog.templatetags import (
+    blog_tags,
+    citation_tags,
+    counting_tags,
+    page_tags,
+    sidebar_tags,
+)
 
 
 def escape_as_django(value: Any) -> Any:
@@ -32,6 +41,18 @@ def url(name: str, *args: Any, **kwargs: Any) -> str:
 def date(value: Any, fmt: str) -> str:
     """Django's `date` filter: in the current time zone, in Django's format language."""
     return date_format(timezone.localtime(value), fmt) if value else ""
+
+
+def now(fmt: str) -> str:
+    """Django's `{% now %}`: the current time in the site's time zone, formatted."""
+    return date_format(timezone.localtime() if settings.USE_TZ else timezone.now(), fmt)
+
+
+def fill(text: str, **values: Any) -> Markup:
+    """`{% blocktranslate %}`: the translated `text` as it is (it may hold HTML), with its
+    `%(name)s` placeholders filled by the escaped `values`:
+    `{{ _("回复给 %(name)s")|fill(name=author) }}`."""
+    return Markup(text % {name: escape_as_django(value) for name, value in values.items()})
 
 
 def with_context(tag: Callable) -> Callable:
@@ -59,11 +80,23 @@ def environment(**options: Any) -> Environment:
         absolute=with_context(page_tags.absolute),
         share_image_url=with_context(page_tags.share_image_url),
         table_of_contents=page_tags.table_of_contents,
+        static=static,
+        now=now,
+        get_language=get_language,
+        canonical_url=with_context(page_tags.canonical_url),
+        listing_description=with_context(page_tags.listing_description),
+        page_csrf_token=with_context(page_tags.page_csrf_token),
+        site_icons=page_tags.site_icons,
+        random_posts=with_context(sidebar_tags.random_posts),
+        sidebar_widgets=with_context(sidebar_tags.sidebar_widgets),
     )
     env.filters.update(
         date=date,
         month_abbr=blog_tags.month_abbr,
         plain_text=page_tags.plain_text,
         shortened_text=page_tags.shortened_text,
+        month_heading=blog_tags.month_heading,
+        linebreaksbr=partial(linebreaksbr, autoescape=True),
+        fill=fill,
     )
     return env

@@ -2,6 +2,7 @@ from django.core.paginator import InvalidPage
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware, get_token
 from django.shortcuts import get_object_or_404, render
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -114,7 +115,10 @@ def form_page(request: HttpRequest, form: CommentForm, refused: Refused) -> Http
     form.renew_token()
     context = {"form": form, "post": form.post, "message": refused.message}
     context["closed"] = not form.post.comments_enabled
-    response = render(request, "comments/comment_form.html", context, status=refused.status)
+    # A TemplateResponse, whose context_data tests read (Jinja2 sends no template signal).
+    response = TemplateResponse(
+        request, "comments/comment_form.html", context, status=refused.status
+    )
     if refused.retry_after:
         response["Retry-After"] = str(refused.retry_after)
     return response

@@ -154,6 +154,20 @@ ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
+    # The pages readers see (templates/jinja2/): Jinja2, whose environment (comments/jinja.py,
+    # blog/jinja.py) gives them the apps' template tags as globals. First, so that their names
+    # are found without asking the Django engine.
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "NAME": "jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {
+            "environment": "comments.jinja.environment",
+            "context_processors": ["blog.context_processors.site"],
+        },
+    },
+    # The admin's, the e-mails' and the forms' templates.
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
@@ -166,14 +180,6 @@ TEMPLATES = [
                 "blog.context_processors.site",
             ],
         },
-    },
-    # The pages' hot parts (blog/jinja.py), rendered from Django templates by {% jinja %}.
-    {
-        "BACKEND": "django.template.backends.jinja2.Jinja2",
-        "NAME": "jinja2",
-        "DIRS": [BASE_DIR / "templates" / "jinja2"],
-        "APP_DIRS": False,
-        "OPTIONS": {"environment": "blog.jinja.environment"},
     },
 ]
 

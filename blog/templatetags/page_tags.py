@@ -1,11 +1,10 @@
 """Tags of the page around an article or listing: canonical and absolute URLs, the cached page's
-empty CSRF field, the table of contents, and the Jinja2 parts of a page."""
+empty CSRF field, the site's icons, the table of contents (Jinja2 globals, blog/jinja.py)."""
 
 from html import escape
 
 from django import template
 from django.conf import settings
-from django.template import engines
 from django.template.backends.utils import csrf_input
 from django.utils.encoding import escape_uri_path
 from django.utils.safestring import SafeString, mark_safe
@@ -14,14 +13,6 @@ from blog import rendering
 from blog.site import absolute_url, asset_url, base_url, share_image
 
 register = template.Library()
-
-
-@register.simple_tag(takes_context=True)
-def jinja(context: template.Context, name: str, **values: object) -> SafeString:
-    """`{% jinja "blog/_article.html" %}`: a page's hot part, rendered by Jinja2 (blog/jinja.py,
-    templates/jinja2/) with this template's context and `values`."""
-    part = engines["jinja2"].get_template(name).template
-    return mark_safe(part.render(context.flatten() | values))  # Jinja2 escapes as Django does
 
 
 @register.simple_tag(takes_context=True)
@@ -59,8 +50,8 @@ def listing_description(context: template.Context) -> str:
     return rendering.shorten(text, 199).text if text else context.get("site_tagline", "")
 
 
-@register.inclusion_tag("blog/_site_icons.html")
 def site_icons() -> dict:
+    """The favicon and touch icon's URLs, for blog/_site_icons.html."""
     favicon = asset_url(settings.SPACES_FAVICON)
     return {
         "favicon": favicon,

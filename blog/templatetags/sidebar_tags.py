@@ -113,7 +113,7 @@ def _sidebar_data() -> SidebarData:
     )
     tags = _weighted_tags(POPULAR_TAGS)
     # Rendered here, since 25 links with translated titles take longer than the rest of a sidebar.
-    cloud = render_to_string("blog/_popular_tags.html", {"tags": tags})
+    cloud = mark_safe(render_to_string("blog/_popular_tags.html", {"tags": tags}))
     return SidebarData(pool, opening, tags, cloud)
 
 

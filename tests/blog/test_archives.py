@@ -18,7 +18,7 @@ def local(*args) -> datetime:
 
 
 def titles(response) -> list[str]:
-    return [post.title for post in response.context["posts"]]
+    return [post.title for post in response.context_data["posts"]]
 
 
 # --- Date archives -------------------------------------------------------------------------------
@@ -69,9 +69,9 @@ def test_date_archives_paginate(client):
     PostFactory.create_batch(9, published_at=local(2019, 5, 13, 12), authors=[AuthorFactory()])
     for url in ("/2019/", "/2019/05/", "/2019/05/13/"):
         first = client.get(url)
-        assert len(first.context["posts"]) == 8
+        assert len(first.context_data["posts"]) == 8
         assert f'href="{url}page/2/"' in first.content.decode()
-        assert len(client.get(f"{url}page/2/").context["posts"]) == 1
+        assert len(client.get(f"{url}page/2/").context_data["posts"]) == 1
         assert client.get(f"{url}page/3/").status_code == 404
 
 
@@ -109,7 +109,7 @@ def test_date_archive_query_count_is_constant(
     with django_assert_num_queries(queries):
         response = client.get(url)
     assert response.status_code == 200
-    assert len(response.context["posts"]) == min(count, 8)
+    assert len(response.context_data["posts"]) == min(count, 8)
 
 
 # --- The archive page ----------------------------------------------------------------------------

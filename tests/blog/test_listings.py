@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 
 def titles(response) -> list[str]:
-    return [post.title for post in response.context["posts"]]
+    return [post.title for post in response.context_data["posts"]]
 
 
 def test_category_lists_its_published_posts_newest_first(client):
@@ -38,8 +38,8 @@ def test_category_paginates(client):
     PostFactory.create_batch(9, categories=[category], authors=[AuthorFactory()])
     first = client.get("/category/maths")
     second = client.get("/category/maths/2/")
-    assert len(first.context["posts"]) == 8
-    assert len(second.context["posts"]) == 1
+    assert len(first.context_data["posts"]) == 8
+    assert len(second.context_data["posts"]) == 1
     assert 'href="/category/maths/2/"' in first.content.decode()
     assert 'href="/category/maths"' in second.content.decode()
     assert "第 2 页" in second.content.decode()
@@ -105,7 +105,7 @@ def test_tag_without_trailing_slash_redirects(client):
 def test_tag_paginates_and_404s_past_the_end(client):
     tag = TagFactory(name="概率")
     PostFactory.create_batch(9, tags=[tag], authors=[AuthorFactory()])
-    assert len(client.get("/tag/概率/2/").context["posts"]) == 1
+    assert len(client.get("/tag/概率/2/").context_data["posts"]) == 1
     assert client.get("/tag/概率/3/").status_code == 404
 
 
@@ -140,7 +140,7 @@ def test_author_bio_is_escaped(client):
 def test_author_paginates_and_unknown_is_404(client):
     author = AuthorFactory(slug="su")
     PostFactory.create_batch(9, authors=[author])
-    assert len(client.get("/author/su/2/").context["posts"]) == 1
+    assert len(client.get("/author/su/2/").context_data["posts"]) == 1
     assert client.get("/author/su/3/").status_code == 404
     assert client.get("/author/nobody/").status_code == 404
 

@@ -19,7 +19,7 @@ def days_ago(days: int):
 def found(client, query: str) -> list[str]:
     response = client.get(reverse("blog:search_results", kwargs={"keywords": query}))
     assert response.status_code == 200
-    return [post.title for post in response.context["posts"]]
+    return [post.title for post in response.context_data["posts"]]
 
 
 def test_parse_terms_cuts_chinese_runs_into_trigrams_and_keeps_words():
@@ -174,7 +174,7 @@ def test_search_form_turns_slashes_into_spaces(client):
 def test_search_raw_unicode_and_percent_encoded_urls_agree(client):
     PostFactory(title="流模型")
     raw = client.get("/search/流模型/")
-    assert [p.title for p in raw.context["posts"]] == ["流模型"]
+    assert [p.title for p in raw.context_data["posts"]] == ["流模型"]
     encoded = client.get("/search/%E6%B5%81%E6%A8%A1%E5%9E%8B/")  # the same page, from the cache
     assert encoded.content == raw.content
 
@@ -184,15 +184,15 @@ def test_search_without_query_shows_the_form(client):
     response = client.get(reverse("blog:search"))
     assert response.status_code == 200
     assert "请输入要搜索的关键词" in response.content.decode()
-    assert list(response.context["posts"]) == []
+    assert list(response.context_data["posts"]) == []
 
 
 def test_search_paginates_and_404s_past_the_last_page(client):
     PostFactory.create_batch(9, title="softmax", authors=[AuthorFactory()])
     first = client.get("/search/softmax/")
-    assert len(first.context["posts"]) == 8
+    assert len(first.context_data["posts"]) == 8
     assert 'href="/search/softmax/2/"' in first.content.decode()
-    assert len(client.get("/search/softmax/2/").context["posts"]) == 1
+    assert len(client.get("/search/softmax/2/").context_data["posts"]) == 1
     assert client.get("/search/softmax/3/").status_code == 404
 
 
@@ -283,14 +283,14 @@ def test_search_query_count_is_constant(client, django_assert_num_queries, count
     with django_assert_num_queries(8 + postgresql):
         response = client.get("/search/softmax 流模型/")
     assert response.status_code == 200
-    assert len(response.context["posts"]) == min(count, 8)
+    assert len(response.context_data["posts"]) == min(count, 8)
     # the page is cached
     with django_assert_num_queries(0):
         assert client.get("/search/softmax 流模型/").status_code == 200
     # A new query of known words looks none of them up: only the page's posts are queried.
     with django_assert_num_queries(1):
         response = client.get("/search/流模型 softmax/")
-    assert len(response.context["posts"]) == min(count, 8)
+    assert len(response.context_data["posts"]) == min(count, 8)
 
 
 def test_search_page_rechecks_that_the_posts_it_shows_are_published(client):

@@ -15,7 +15,7 @@ def test_home_lists_newest_published_first(client):
     new = PostFactory(published_at=timezone.now() - timezone.timedelta(days=1))
     response = client.get("/")
     assert response.status_code == 200
-    assert [card.pk for card in response.context["posts"]] == [new.pk, old.pk]
+    assert [card.pk for card in response.context_data["posts"]] == [new.pk, old.pk]
     assert "点击阅读全文..." in response.content.decode()
 
 
@@ -45,8 +45,8 @@ def test_home_paginates_eight_per_page(client):
     PostFactory.create_batch(9)
     first = client.get("/")
     second = client.get("/page/2/")
-    assert len(first.context["posts"]) == 8
-    assert len(second.context["posts"]) == 1
+    assert len(first.context_data["posts"]) == 8
+    assert len(second.context_data["posts"]) == 1
     assert 'href="/page/2/"' in first.content.decode()
 
 

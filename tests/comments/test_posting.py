@@ -136,7 +136,7 @@ def test_post_comment_bad_input_is_400_keeps_text_and_writes_nothing(client, ove
     data = form_data(post, **overrides)
     response = client.post(comment_url(post), data)
     assert response.status_code == 400
-    assert field in response.context["form"].errors
+    assert field in response.context_data["form"].errors
     assert not Comment.objects.exists()
     html = response.content.decode()
     assert "评论未能提交" in html
@@ -153,7 +153,7 @@ def test_post_comment_honeypot_refuses(client):
     post = PostFactory()
     response = client.post(comment_url(post), form_data(post, subject="cheap pills"))
     assert response.status_code == 400
-    assert "subject" in response.context["form"].errors
+    assert "subject" in response.context_data["form"].errors
     assert not Comment.objects.exists()
 
 
