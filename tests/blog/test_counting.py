@@ -1,6 +1,9 @@
 import contextlib
 import datetime as dt
+import fcntl
+import os
 import time
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -337,6 +340,85 @@ def test_write_view_failing_halfway_leaves_nothing_behind(sqlite, monkeypatch, i
     assert daily(post) == {}
     assert views(other) == (100 if in_atomic else 0)  # the caller's own work is kept
     assert not connection.connection.in_transaction
+
+
+def hold(path) -> int:
+    """Another holder of a turn file: a descriptor of its own that tries the lock at once."""
+    return os.open(path, os.O_RDONLY)
+
+
+def is_taken(descriptor: int) -> bool:
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    fcntl.flock(descriptor, fcntl.LOCK_UN)
+    return False
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("in_atomic", [False, True])
+def test_a_counted_read_on_sqlite_writes_in_its_turn(sqlite, monkeypatch, tmp_path, in_atomic):
+    # The test database is in memory, which needs no turns: give it a turn file to watch.
+    path = tmp_path / "db.sqlite3-counting.lock"
+    turn = os.open(path, os.O_RDONLY | os.O_CREAT)
+    monkeypatch.setattr(sqlite_recorder, "turn_file", lambda db: turn)
+    other = hold(path)
+    seen = []
+    run = sqlite_recorder.Statements.run
+
+    def watch(statements, sql, params=()):
+        seen.append((sql.split()[0], is_taken(other)))
+        return run(statements, sql, params)
+
+    monkeypatch.setattr(sqlite_recorder.Statements, "run", watch)
+    post = PostFactory(view_count=1)
+    with transaction.atomic() if in_atomic else contextlib.nullcontext():
+        assert recording.record_read(post.pk, timezone.localdate()).views == 2
+    # Its own transaction holds the turn throughout; inside a caller's transaction, which may
+    # hold SQLite's lock already, it takes none (waiting could deadlock).
+    assert [held for _, held in seen] == [not in_atomic] * 4
+    assert seen[0][0] == ("SAVEPOINT" if in_atomic else "BEGIN")
+    assert not is_taken(other)  # given back
+    assert views(post) == 2
+
+
+def test_sqlite_turn_files_are_one_per_database_and_process(sqlite, monkeypatch, tmp_path):
+    db = SimpleNamespace(
+        settings_dict={"NAME": str(tmp_path / "site.sqlite3")}, creation=connection.creation
+    )
+    first = sqlite_recorder.turn_file(db)
+    assert first is not None
+    assert (tmp_path / "site.sqlite3-counting.lock").exists()
+    assert sqlite_recorder.turn_file(db) == first
+    # A worker forked from this process takes turns with its own descriptor: flock's locks
+    # belong to the open file, which a fork shares.
+    monkeypatch.setattr(os, "getpid", lambda: -1)
+    forked = sqlite_recorder.turn_file(db)
+    assert forked not in (None, first)
+    with sqlite_recorder.write_turn(db):
+        assert is_taken(hold(tmp_path / "site.sqlite3-counting.lock"))
+    assert not is_taken(hold(tmp_path / "site.sqlite3-counting.lock"))
+    assert sqlite_recorder.turn_file(connection) is None  # the test database is in memory
+
+
+@pytest.mark.django_db(transaction=True)
+def test_only_the_counted_reads_commit_without_waiting_for_the_wal_on_postgresql(postgres):
+    def synchronous_commit() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('synchronous_commit')")
+            return cursor.fetchone()[0]
+
+    post = PostFactory()
+    with transaction.atomic():
+        assert synchronous_commit() == "on"
+        assert postgresql.record_read(post.pk, timezone.localdate()).views == 1
+        # The count's own transaction (here the caller's) commits asynchronously …
+        assert synchronous_commit() == "off"
+    # … and the next one, a comment's say, waits for its WAL again.
+    assert synchronous_commit() == "on"
+    assert postgresql.record_read(post.pk, timezone.localdate()).views == 2
+    assert synchronous_commit() == "on"
 
 
 # --- Beacon mode --------------------------------------------------------------------------------
