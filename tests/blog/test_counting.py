@@ -11,6 +11,7 @@ import redis
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, ProgrammingError, connection, transaction
 from django.test import Client, RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from blog.caching import version
@@ -377,10 +378,43 @@ def test_a_counted_read_on_sqlite_writes_in_its_turn(sqlite, monkeypatch, tmp_pa
         assert recording.record_read(post.pk, timezone.localdate()).views == 2
     # Its own transaction holds the turn throughout; inside a caller's transaction, which may
     # hold SQLite's lock already, it takes none (waiting could deadlock).
-    assert [held for _, held in seen] == [not in_atomic] * 4
+    assert [held for _, held in seen] == [not in_atomic] * (4 if in_atomic else 5)
     assert seen[0][0] == ("SAVEPOINT" if in_atomic else "BEGIN")
     assert not is_taken(other)  # given back
     assert views(post) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_counted_read_on_sqlite_answers_the_content_version_from_its_transaction(sqlite):
+    post = PostFactory(view_count=4)
+    today = timezone.localdate()
+    with CaptureQueriesContext(connection) as captured:
+        read_ = recording.record_read(post.pk, today)
+    assert read_.views == 5
+    site = ContentVersion.objects.get(scope=version.SITE)
+    assert read_.version.tokens[version.SITE] == site.token
+    assert read_.version.valid_until == site.valid_until
+    assert read_.version.tokens[version.post_scope(post.pk)] == ""  # never renewed yet
+    # Read before the commit, with the write lock held: no other writer comes between.
+    assert [query["sql"].split()[0] for query in captured] == [
+        "BEGIN",
+        "UPDATE",
+        "INSERT",
+        "SELECT",
+        "COMMIT",
+    ]
+    renewed = version.renew([version.post_scope(post.pk)])
+    assert recording.record_read(post.pk, today).version.tokens == {
+        **read_.version.tokens,
+        **renewed,
+    }
+    missing = recording.record_read(999999, today)
+    assert missing.views is None
+    assert missing.version.tokens[version.SITE] == site.token
+    # In a caller's transaction, its own changes decide the version.
+    with transaction.atomic():
+        assert recording.record_read(post.pk, today).version is None
+    assert views(post) == 7
 
 
 def test_sqlite_turn_files_are_one_per_database_and_process(sqlite, monkeypatch, tmp_path):
