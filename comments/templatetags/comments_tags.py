@@ -16,9 +16,9 @@ from comments.visitors import own_comment_ids, viewer_id
 register = template.Library()
 
 
-@register.inclusion_tag("comments/_comments.html", takes_context=True)
 def post_comments(context: template.Context, post: Post) -> dict:
-    """The threads under an article (the default page unless the view chose one) and the form."""
+    """What comments/_comments.html shows under an article: the threads (the default page
+    unless the view chose one) and the form; `post_comments(post)` in Jinja2 (comments/jinja.py)."""
     request = context["request"]
     threads = context.get("comment_threads") or thread_page(
         post, None, own_comment_ids(request), author_user_ids(post), viewer_id(request)
