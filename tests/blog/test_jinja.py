@@ -26,3 +26,19 @@ def test_article_and_its_comments_escape_titles_and_names_as_before(client, sett
     assert f'data-reply-name="{DJANGO_ESCAPED}"' in html
     assert "&#34;" not in html
     assert "&#39;" not in html
+
+
+def test_translated_html_keeps_its_markup_and_escapes_its_values(client):
+    post = PostFactory(title=TRICKY)
+    response = client.post(f"/archives/{post.pk}/comment", {"body": "x"})  # refused: no name
+    html = response.content.decode()
+    link = f'<a href="{post.get_absolute_url()}">{DJANGO_ESCAPED}</a>'
+    assert f"<p>返回文章 {link}。</p>" in html  # blocktranslate's msgid holds HTML
+
+
+@pytest.mark.parametrize(("count", "summary"), [(1, "1 post in total"), (2, "2 posts in total")])
+def test_plural_messages_count_and_translate(client, settings, count, summary):
+    settings.LANGUAGE_CODE = "en"
+    PostFactory.create_batch(count)
+    html = client.get("/content.html").content.decode()
+    assert f'<p class="archive-summary">{summary}</p>' in html
