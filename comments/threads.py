@@ -17,8 +17,10 @@ from comments.models import (
     is_shown,
     is_writer,
     quote_markup,
+    shown_thread_ids,
     shown_to,
     takes_replies,
+    thread_rows,
 )
 
 
@@ -65,8 +67,8 @@ def page_url(post_id: int, number: int, num_pages: int) -> str:
 
 
 def author_user_ids(post: Post) -> set[int]:
-    """Users among the post's authors (uses the byline prefetch of `Post.objects.for_detail()`)."""
-    return {link.author.user_id for link in post.post_authors.all()}
+    """Users among the post's authors (its byline as the article's view read it)."""
+    return {author.user_id for author in post.ordered_authors}
 
 
 def thread_page(
@@ -79,10 +81,9 @@ def thread_page(
     """Threads of page `number` (None: the default page) as the visitor who wrote `own_ids`
     (and is user `viewer_id`, when logged in) sees them; raises InvalidPage past the end."""
     # Every thread id at once: a few hundred integers cost less than a COUNT and a page query.
-    paginator = Paginator(Comment.objects.shown_thread_ids(post, own_ids), threads_per_page())
+    paginator = Paginator(shown_thread_ids(post.pk, own_ids), threads_per_page())
     page = paginator.page(number or default_page_number(paginator.num_pages))
-    tree_ids = list(page.object_list)
-    rows = Comment.objects.thread_rows(tree_ids) if tree_ids else []
+    rows = thread_rows(list(page.object_list))
     return ThreadPage(
         nodes=visible_nodes(rows, own_ids, author_user_ids, viewer_id),
         **_page_navigation(post.pk, page),
