@@ -1,3 +1,4 @@
+import functools
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -153,6 +154,11 @@ def published_sql(table: str, status: str = "%s", now: str = "%s") -> str:
     return f"{table}.{status_column} = {status} AND {table}.{published_at} <= {now}"
 
 
+def previews_every_post(user) -> bool:
+    """Editors (and superusers) see every post, drafts too; authors only their own."""
+    return user.is_superuser or user.has_perm("blog.change_any_post")
+
+
 def is_staff_or_author(user, post_id: int) -> bool:
     """The one definition of "staff or the post's own author": whose visits of a post are
     previews, not reads, and whose comments on it are trusted."""
@@ -181,10 +187,11 @@ class PostQuerySet(models.QuerySet):
         return self.filter(kind=Post.Kind.PAGE).order_by("menu_order", "id")
 
     def visible_to(self, user) -> "PostQuerySet":
-        """Published posts, plus drafts the user may preview (editors: all; authors: their own)."""
+        """Published posts, plus drafts the user may preview (editors: all; authors: their own).
+        `Post.is_visible_to` says the same of a post in hand."""
         if not user.is_authenticated:
             return self.published()
-        if user.is_superuser or user.has_perm("blog.change_any_post"):
+        if previews_every_post(user):
             return self
         return self.filter(published_q() | Q(authors__user=user)).distinct()
 
@@ -195,11 +202,6 @@ class PostQuerySet(models.QuerySet):
                 queryset=PostAuthor.objects.select_related("author").order_by("order", "id"),
             )
         )
-
-    def for_detail(self) -> "PostQuerySet":
-        """The article page: authors in order (its categories, tags and neighbours come as
-        links cached per post: blog.views.posts.article_links)."""
-        return self.with_authors().defer("search_text")
 
     def related_to(self, post: "Post", count: int = 10) -> list["Post"]:
         """Published articles sharing the most tags with `post`, newest first among equals (one
@@ -386,15 +388,26 @@ class Post(models.Model):
         """`published_q()` for this post, in Python."""
         return self.status == PUBLISHED_STATUS and self.published_at <= timezone.now()
 
-    @property
+    @functools.cached_property
     def ordered_authors(self) -> list[Author]:
-        """Authors in byline order (uses the prefetch from `with_authors()`)."""
+        """Authors in byline order (uses the prefetch from `with_authors()`; the article page
+        reads them with the post: blog.articles)."""
         return [link.author for link in self.post_authors.all()]
 
     @property
     def byline(self) -> list[tuple[str, str]]:
         """The authors' (URL, name) in byline order, as listing cards have them too."""
         return [(author.get_absolute_url(), author.display_name) for author in self.ordered_authors]
+
+    def is_visible_to(self, user) -> bool:
+        """`PostQuerySet.visible_to()` for this post: public, or a draft the user may preview."""
+        if self.is_public:
+            return True
+        if not user.is_authenticated:
+            return False
+        return previews_every_post(user) or any(
+            author.user_id == user.pk for author in self.ordered_authors
+        )
 
     def add_views(self, count: int = 1) -> None:
         Post.objects.filter(pk=self.pk).update(view_count=F("view_count") + count)

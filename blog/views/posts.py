@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.paginator import Page
 from django.db.models import Q, prefetch_related_objects
 from django.http import (
+    Http404,
     HttpRequest,
     HttpResponse,
     HttpResponseBadRequest,
@@ -15,9 +16,11 @@ from django.http import (
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, ListView
 
+from blog.articles import article
 from blog.caching.values import cached
 from blog.caching.version import SITE
 from blog.listings import Listing
@@ -220,8 +223,14 @@ def _article_links(post: Post) -> ArticleLinks:
 class PostDetailView(DetailView):
     context_object_name = "post"
 
-    def get_queryset(self):
-        return Post.objects.visible_to(self.request.user).for_detail()
+    def get_object(self, queryset=None) -> Post:
+        return self.visible(article(pk=self.kwargs["pk"]))
+
+    def visible(self, post: Post | None) -> Post:
+        """The post if this reader may see it (drafts: their authors and editors), else 404."""
+        if post is None or not post.is_visible_to(self.request.user):
+            raise Http404(_("没有这篇文章。"))
+        return post
 
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         self.object = self.get_object()
@@ -247,8 +256,7 @@ class PageDetailView(PostDetailView):
     """A standalone page at `/<slug>.html`, as Typecho serves them."""
 
     def get_object(self, queryset=None) -> Post:
-        pages = Post.objects.visible_to(self.request.user).pages().for_detail()
-        return get_object_or_404(pages, slug=self.kwargs["slug"])
+        return self.visible(article(page_slug=self.kwargs["slug"]))
 
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         self.object = self.get_object()

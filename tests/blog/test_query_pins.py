@@ -6,6 +6,7 @@ from django.template import Context, Template
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from blog import articles
 from blog.caching.version import content_changed
 from blog.context_processors import navigation
 from blog.models import Post, PostAuthor
@@ -127,7 +128,7 @@ def test_article_links_are_five_queries_then_cached_until_the_site_changes():
     )
 
     def link_queries() -> int:
-        article = Post.objects.for_detail().get(pk=post.pk)  # as each request reads it
+        article = articles.article(pk=post.pk)  # as each request reads it
         with CaptureQueriesContext(connection) as captured:
             links = article_links(article)
         assert links.categories == [(category.get_absolute_url(), category.name)]

@@ -2,10 +2,12 @@ import pytest
 from django.contrib.auth.models import Group
 from django.db.models import F, Max
 
+from blog import articles
 from blog.caching.version import content_changed
 from blog.models import Post
 from comments.models import Comment
-from tests.factories import CommentFactory, PostFactory, UserFactory
+from comments.threads import author_user_ids, thread_page
+from tests.factories import AuthorFactory, CommentFactory, PostFactory, UserFactory
 from tests.pins import assert_same_for_1_and_200
 
 pytestmark = pytest.mark.django_db
@@ -76,3 +78,25 @@ def test_the_admin_comment_list_costs_the_same_for_1_and_200_comments(client, ro
     post = PostFactory()
     client.force_login(admin_user(role, post))
     assert_same_for_1_and_200(client, lambda: "/admin/comments/comment/", grower(post))
+
+
+@pytest.mark.parametrize("own", [False, True])
+def test_a_page_of_comment_threads_is_two_queries_for_1_and_200_comments(
+    django_assert_num_queries, own
+):
+    """The threads' ids, then the page's comments; the post and its byline come read."""
+    post = PostFactory()
+    grow = grower(post)
+    own_ids = [CommentFactory(post=post, status=Comment.Status.PENDING).pk] if own else []
+    article = articles.article(pk=post.pk)
+    for count in (1, 199):
+        grow(count)
+        with django_assert_num_queries(2):
+            page = thread_page(article, None, own_ids, author_user_ids(article))
+        assert page.nodes
+
+
+def test_the_article_is_one_query_for_its_post_and_byline(django_assert_num_queries):
+    post = PostFactory(authors=AuthorFactory.create_batch(3))
+    with django_assert_num_queries(1):
+        assert len(articles.article(pk=post.pk).ordered_authors) == 3
