@@ -171,13 +171,17 @@ def cached_page(
     def wrapper(
         request: HttpRequest, *args, known_holes: Known | None = None, **kwargs
     ) -> HttpResponse:
-        if not settings.SPACES_PAGE_CACHE or request.method not in {"GET", "HEAD"}:
+        if request.method not in {"GET", "HEAD"}:
+            return view(request, *args, **kwargs)
+        # Read first, with every scope the page shows, so that its cached values need no
+        # second read of the tokens (blog.caching.version), even with the page cache off.
+        version = content_version(scopes(**kwargs) if callable(scopes) else scopes)
+        if not settings.SPACES_PAGE_CACHE:
             return view(request, *args, **kwargs)
         known = known_holes or {}
         url = f"{request.get_host()}{request.get_full_path()}"
         digest = hashlib.sha256(url.encode()).hexdigest()
         key = f"spaces:page:{release()}:{get_language()}:{digest}"
-        version = content_version(scopes(**kwargs) if callable(scopes) else scopes)
         page = stored_page(key, version)
         if not PERSONAL_COOKIES.isdisjoint(request.COOKIES):
             own = personal_parts(page, request, shows_the_visitor)
