@@ -4,6 +4,7 @@ keeps Django's templates. comments/jinja.py adds the comments app's globals to i
 
 import html
 from collections.abc import Callable
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -38,9 +39,22 @@ def url(name: str, *args: Any, **kwargs: Any) -> str:
     return reverse(name, args=args, kwargs=kwargs)
 
 
+# The formats every card and article meta line uses, written out: what Django's format language
+# gives for them, without parsing the format on each call (a fifth of a listing card's time).
+FIXED_FORMATS: dict[str, Callable[[datetime], str]] = {
+    "c": datetime.isoformat,
+    "d": lambda value: f"{value.day:02d}",
+    "Y-m-d": lambda value: f"{value.year:04d}-{value.month:02d}-{value.day:02d}",
+}
+
+
 def date(value: Any, fmt: str) -> str:
     """Django's `date` filter: in the current time zone, in Django's format language."""
-    return date_format(timezone.localtime(value), fmt) if value else ""
+    if not value:
+        return ""
+    local = timezone.localtime(value)
+    fixed = FIXED_FORMATS.get(fmt)
+    return fixed(local) if fixed else date_format(local, fmt)
 
 
 def now(fmt: str) -> str:

@@ -1,8 +1,13 @@
 """The Jinja2 parts of pages (blog/jinja.py) escape as Django's templates do."""
 
+from datetime import UTC, datetime
+
 import pytest
 from django.template import engines
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
 
+from blog.jinja import FIXED_FORMATS, date
 from tests.factories import CommentFactory, PostFactory
 
 pytestmark = pytest.mark.django_db
@@ -42,3 +47,17 @@ def test_plural_messages_count_and_translate(client, settings, count, summary):
     PostFactory.create_batch(count)
     html = client.get("/content.html").content.decode()
     assert f'<p class="archive-summary">{summary}</p>' in html
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Shanghai", "America/St_Johns"])
+def test_fixed_date_formats_give_what_djangos_format_language_gives(settings, zone):
+    settings.TIME_ZONE = zone
+    moments = [
+        datetime(2024, 5, 13, 12, 0, tzinfo=UTC),
+        datetime(2024, 12, 31, 20, 30, 5, 123456, tzinfo=UTC),
+        datetime(1901, 1, 1, 0, 0, tzinfo=UTC),
+    ]
+    for moment in moments:
+        local = timezone.localtime(moment)
+        for fmt in FIXED_FORMATS:
+            assert date(moment, fmt) == date_format(local, fmt)
