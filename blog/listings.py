@@ -16,11 +16,11 @@ from blog.models import Post, PostQuerySet
 _PLACE = "918273645"  # stands for a URL's one argument; it passes every converter of ours
 
 
-def url_maker(name: str, key: str) -> Callable[[Any], str]:
-    """`reverse(name, kwargs={key: value})` for many values at the price of one reverse(): the
-    URL around a placeholder, the value quoted as reverse() quotes it (for values that need no
-    converter: ids, slugs)."""
-    before, _, after = reverse(name, kwargs={key: _PLACE}).rpartition(_PLACE)
+def url_maker(name: str, key: str, /, **fixed: Any) -> Callable[[Any], str]:
+    """`reverse(name, kwargs={**fixed, key: value})` for many values at the price of one
+    reverse(): the URL around a placeholder, the value quoted as reverse() quotes it (for values
+    that need no converter: ids, page numbers, slugs; `key` is the URL's last argument)."""
+    before, _, after = reverse(name, kwargs={**fixed, key: _PLACE}).rpartition(_PLACE)
     return lambda value: f"{before}{quote(str(value), safe=RFC3986_SUBDELIMS + '/~:@')}{after}"
 
 

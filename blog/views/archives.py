@@ -32,7 +32,6 @@ class DateArchiveMixin(NonEmptyListMixin, PaginatedListMixin):
     # count already tells an empty archive (404), and no page links to neighbouring dates.
     allow_empty = True
     template_name = "blog/post_archive_date.html"
-    url_name: str
 
     def get_dated_queryset(self, **lookup) -> Listing:
         # published_q() already leaves out the future, so Django's own filter for it is not added.
@@ -41,11 +40,8 @@ class DateArchiveMixin(NonEmptyListMixin, PaginatedListMixin):
     def get_date_list(self, queryset: Listing, date_type=None, ordering="ASC"):
         return super().get_date_list(queryset.queryset(), date_type, ordering)
 
-    def page_url(self, number: int) -> str:
-        kwargs = {key: self.kwargs[key] for key in ("year", "month", "day") if key in self.kwargs}
-        if number == 1:
-            return reverse(f"blog:{self.url_name}", kwargs=kwargs)
-        return reverse(f"blog:{self.url_name}_page", kwargs={**kwargs, "page": number})
+    def url_kwargs(self) -> dict:
+        return {key: self.kwargs[key] for key in ("year", "month", "day") if key in self.kwargs}
 
     def get_context_data(self, **kwargs) -> dict:
         title = _("%(date)s 发布的文章") % {"date": self.date_label()}

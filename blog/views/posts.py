@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
@@ -23,7 +24,7 @@ from django.views.generic import DetailView, ListView
 from blog.articles import article
 from blog.caching.values import cached
 from blog.caching.version import SITE
-from blog.listings import Listing
+from blog.listings import Listing, url_maker
 from blog.models import Author, Category, Post, Tag
 from blog.rendering import Profile, render_body, render_markdown, site_image_sources
 from blog.site import listing_title
@@ -44,28 +45,38 @@ def page_window(page: Page, around: int = 2) -> list[int | None]:
 
 
 class PaginatedListMixin:
-    """Listing pages: page size from settings and page links built by `page_url()`."""
+    """Listing pages: page size from settings and page links, `blog:<url_name>` for the first
+    page and `blog:<url_name>_page` for the others, both with `url_kwargs()`."""
 
     context_object_name = "posts"
     template_name = "blog/post_list.html"
+    url_name: str
 
     def get_paginate_by(self, queryset) -> int:
         return settings.SPACES_POSTS_PER_PAGE
 
-    def page_url(self, number: int) -> str:
-        raise NotImplementedError
+    def url_kwargs(self) -> dict:
+        return {}
+
+    def page_urls(self) -> Callable[[int], str]:
+        """Page n's URL: all of a page's links for two reverse() calls."""
+        kwargs = self.url_kwargs()
+        first = reverse(f"blog:{self.url_name}", kwargs=kwargs)
+        others = url_maker(f"blog:{self.url_name}_page", "page", **kwargs)
+        return lambda number: first if number == 1 else others(number)
 
     def get_context_data(self, **kwargs) -> dict:
         context = super().get_context_data(**kwargs)
         page = context.get("page_obj")
         if page is not None and page.paginator.num_pages > 1:
+            page_url = self.page_urls()
             context["page_links"] = [
-                (n, self.page_url(n) if n else None, n == page.number) for n in page_window(page)
+                (n, page_url(n) if n else None, n == page.number) for n in page_window(page)
             ]
             if page.has_previous():
-                context["previous_page_url"] = self.page_url(page.previous_page_number())
+                context["previous_page_url"] = page_url(page.previous_page_number())
             if page.has_next():
-                context["next_page_url"] = self.page_url(page.next_page_number())
+                context["next_page_url"] = page_url(page.next_page_number())
         return context
 
 
@@ -79,13 +90,10 @@ class NonEmptyListMixin:
 
 
 class PostListView(PaginatedListMixin, ListView):
+    url_name = "post_list"
+
     def get_queryset(self) -> Listing:
         return Listing(timezone.now())
-
-    def page_url(self, number: int) -> str:
-        if number == 1:
-            return reverse("blog:post_list")
-        return reverse("blog:post_list_page", kwargs={"page": number})
 
 
 class FilteredListView(NonEmptyListMixin, PaginatedListMixin, ListView):
@@ -93,7 +101,6 @@ class FilteredListView(NonEmptyListMixin, PaginatedListMixin, ListView):
 
     model: type[Author] | type[Category] | type[Tag]
     lookup: str
-    url_name: str
     relation: str  # how posts reach the subject
 
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -103,11 +110,8 @@ class FilteredListView(NonEmptyListMixin, PaginatedListMixin, ListView):
     def get_queryset(self) -> Listing:
         return Listing(timezone.now(), **{self.relation: self.subject.pk})
 
-    def page_url(self, number: int) -> str:
-        kwargs = {self.lookup: getattr(self.subject, self.lookup)}
-        if number == 1:
-            return reverse(f"blog:{self.url_name}", kwargs=kwargs)
-        return reverse(f"blog:{self.url_name}_page", kwargs={**kwargs, "page": number})
+    def url_kwargs(self) -> dict:
+        return {self.lookup: getattr(self.subject, self.lookup)}
 
     def get_context_data(self, **kwargs) -> dict:
         return super().get_context_data(

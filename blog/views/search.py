@@ -7,7 +7,6 @@ from typing import NamedTuple
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
@@ -24,6 +23,7 @@ class SearchView(PaginatedListMixin, ListView):
     """`/search/<keywords>/`: published posts ranked by blog.search, with highlighted snippets."""
 
     template_name = "blog/search.html"
+    url_name = "search_results"
 
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         self.query = clean_query(kwargs.get("keywords") or request.GET.get("q", ""))
@@ -39,10 +39,8 @@ class SearchView(PaginatedListMixin, ListView):
         """Ids of the matches, best first (blog.ranking: only the page shown is listed)."""
         return rank(self.query)
 
-    def page_url(self, number: int) -> str:
-        if number == 1:
-            return reverse("blog:search_results", kwargs={"keywords": self.query})
-        return reverse("blog:search_results_page", kwargs={"keywords": self.query, "page": number})
+    def url_kwargs(self) -> dict:
+        return {"keywords": self.query}
 
     def get_context_data(self, **kwargs) -> dict:
         context = super().get_context_data(search_query=self.query, **kwargs)

@@ -87,3 +87,18 @@ def test_url_maker_builds_what_reverse_builds(prefix):
             assert author_url(slug) == reverse("blog:author_detail", kwargs={"slug": slug})
         assert post_url(42) == reverse("blog:post_detail", kwargs={"pk": 42})
     assert post_url(42) == f"{quote(prefix)}archives/42"
+
+
+@pytest.mark.parametrize(
+    ("name", "fixed"),
+    [
+        ("blog:post_list_page", {}),
+        ("blog:tag_detail_page", {"name": "CNN/RNN 概率"}),
+        ("blog:search_results_page", {"keywords": "918273645 梯度 x"}),
+        ("blog:day_archive_page", {"year": 2019, "month": 5, "day": 3}),
+    ],
+)
+def test_url_maker_builds_page_links_as_reverse_does(name, fixed):
+    page_url = url_maker(name, "page", **fixed)
+    for page in (2, 17, 123456789):
+        assert page_url(page) == reverse(name, kwargs={**fixed, "page": page})
