@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
 from blog.jinja import FIXED_FORMATS, date
-from tests.factories import CommentFactory, PostFactory
+from tests.factories import AuthorFactory, CommentFactory, PostFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -61,3 +61,34 @@ def test_fixed_date_formats_give_what_djangos_format_language_gives(settings, zo
         local = timezone.localtime(moment)
         for fmt in FIXED_FORMATS:
             assert date(moment, fmt) == date_format(local, fmt)
+
+
+def test_listing_cards_render_byte_for_byte_as_before(client, settings):
+    settings.SPACES_PAGE_CACHE = False
+    settings.TIME_ZONE = "Asia/Shanghai"
+    first = AuthorFactory(display_name=TRICKY, slug="苏-剑林")
+    second = AuthorFactory(display_name="Ada", slug="ada")
+    post = PostFactory(
+        title=TRICKY,
+        body="摘要 *强调*\n\n<!--more-->\n\n正文",
+        authors=[first, second],
+        published_at=datetime(2024, 5, 13, 20, 30, 5, 123456, tzinfo=UTC),
+        view_count=42,
+    )
+    card = (
+        '<article class="post-card">\n'
+        '  <div class="date-badge" aria-hidden="true"><span class="day">14</span>'
+        '<span class="month">May</span></div>\n'
+        '  <div class="card-body">\n'
+        f'    <h2 class="post-title"><a href="/archives/{post.pk}">{DJANGO_ESCAPED}</a></h2>\n'
+        '    <div class="post-meta">By <a href="/author/%E8%8B%8F-%E5%89%91%E6%9E%97/">'
+        f'{DJANGO_ESCAPED}</a>, <a href="/author/ada/">Ada</a> | '
+        '<time datetime="2024-05-14T04:30:05.123456+08:00">2024-05-14</time> | '
+        f'<span class="view-count" data-post="{post.pk}">42位读者</span></div>\n\n'
+        '    <div class="excerpt" data-math-scope><p>摘要 <em>强调</em></p>\n</div>\n'
+        f'    <p class="read-more"><a href="/archives/{post.pk}">点击阅读全文...</a></p>\n'
+        "  </div>\n"
+        "</article>\n"
+    )
+    for url in ("/", "/author/ada/", "/2024/05/"):
+        assert card in client.get(url).content.decode()
