@@ -1,5 +1,6 @@
 """One page of comment threads under an article, read in a constant number of queries."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -9,6 +10,7 @@ from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.translation import pgettext
 
+from blog.listings import url_maker
 from blog.models import Post
 from blog.views.posts import page_window
 from comments.models import (
@@ -59,11 +61,17 @@ def default_page_number(num_pages: int) -> int:
     return 1 if settings.SPACES_COMMENT_DEFAULT_PAGE == "first" else max(num_pages, 1)
 
 
+def page_urls(post_id: int, num_pages: int) -> Callable[[int], str]:
+    """Each page's URL: the article itself for the page it shows by default, else
+    `/comment-page-<n>` (two reverse() calls for all of a page's links)."""
+    default = default_page_number(num_pages)
+    article = reverse("blog:post_detail", kwargs={"pk": post_id})
+    other = url_maker("comments:comment_page", "page", pk=post_id)
+    return lambda number: article if number == default else other(number)
+
+
 def page_url(post_id: int, number: int, num_pages: int) -> str:
-    """The article itself for the page it shows by default, else `/comment-page-<n>`."""
-    if number == default_page_number(num_pages):
-        return reverse("blog:post_detail", kwargs={"pk": post_id})
-    return reverse("comments:comment_page", kwargs={"pk": post_id, "page": number})
+    return page_urls(post_id, num_pages)(number)
 
 
 def author_user_ids(post: Post) -> set[int]:
@@ -98,18 +106,14 @@ def _page_navigation(post_id: int, page: Page) -> dict:
     num_pages = page.paginator.num_pages
     if num_pages < 2:
         return {"page_links": [], "previous_url": None, "next_url": None}
+    url = page_urls(post_id, num_pages)
     return {
         "page_links": [
-            (n, _link(post_id, n, num_pages) if n else None, n == page.number)
-            for n in page_window(page)
+            (n, f"{url(n)}#comments" if n else None, n == page.number) for n in page_window(page)
         ],
-        "previous_url": _link(post_id, page.number - 1, num_pages) if page.has_previous() else None,
-        "next_url": _link(post_id, page.number + 1, num_pages) if page.has_next() else None,
+        "previous_url": f"{url(page.number - 1)}#comments" if page.has_previous() else None,
+        "next_url": f"{url(page.number + 1)}#comments" if page.has_next() else None,
     }
-
-
-def _link(post_id: int, number: int, num_pages: int) -> str:
-    return f"{page_url(post_id, number, num_pages)}#comments"
 
 
 def visible_nodes(
