@@ -17,7 +17,6 @@ from django.http import (
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, ListView
 
@@ -233,7 +232,7 @@ class PostDetailView(DetailView):
     def visible(self, post: Post | None) -> Post:
         """The post if this reader may see it (drafts: their authors and editors), else 404."""
         if post is None or not post.is_visible_to(self.request.user):
-            raise Http404(_("没有这篇文章。"))
+            raise Http404("No post with this id is visible to this reader.")
         return post
 
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
