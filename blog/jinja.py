@@ -28,11 +28,24 @@ from blog.templatetags import (
 
 
 def escape_as_django(value: Any) -> Any:
-    """Every `{{ value }}` escaped as Django's templates escape it (`&quot;`, `&#x27;`), so the
-    HTML stays byte for byte what it was; safe strings (`__html__`) pass as they are."""
+    """A value escaped as Django's templates escape it (`&quot;`, `&#x27;`), so the HTML stays
+    byte for byte what it was; safe strings (`__html__`) pass as they are."""
     if hasattr(value, "__html__"):
         return value
     return Markup(html.escape(str(value)))
+
+
+def finalize(value: Any) -> Any:
+    """Every `{{ value }}` before Jinja2's autoescape: text with quotes is escaped here as Django
+    escapes it (markupsafe would write `&#34;`, `&#39;`), any other text is left to autoescape,
+    which escapes `&`, `<` and `>` as Django does in one C pass (2.6 -> 1.2 us a value; the
+    article with 60 comments shows ~330 values)."""
+    if hasattr(value, "__html__"):
+        return value
+    text = str(value)
+    if '"' in text or "'" in text:
+        return Markup(html.escape(text))
+    return text
 
 
 def url(name: str, *args: Any, **kwargs: Any) -> str:
@@ -76,7 +89,8 @@ def with_context(tag: Callable) -> Callable:
 
 
 def environment(**options: Any) -> Environment:
-    options["finalize"] = escape_as_django
+    options["autoescape"] = True  # finalize leaves most values to it
+    options["finalize"] = finalize
     options["keep_trailing_newline"] = True  # as Django's templates keep it
     options["extensions"] = [*options.get("extensions", ()), "jinja2.ext.i18n"]
     env = Environment(**options)

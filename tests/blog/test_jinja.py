@@ -6,6 +6,8 @@ import pytest
 from django.template import engines
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
+from django.utils.html import escape
+from django.utils.translation import gettext_lazy
 
 from blog.jinja import FIXED_FORMATS, date
 from tests.factories import AuthorFactory, CommentFactory, PostFactory
@@ -19,6 +21,15 @@ DJANGO_ESCAPED = "&quot;Q&quot; &amp; &#x27;A&#x27; &lt;b&gt;"
 def test_jinja_values_are_escaped_as_django_escapes_them():
     part = engines["jinja2"].from_string("{{ text }}|{{ safe|safe }}")
     assert part.render({"text": TRICKY, "safe": "<i>x</i>"}) == f"{DJANGO_ESCAPED}|<i>x</i>"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [TRICKY, "<b> & </b>", "it's", 'say "hi"', "&amp; 已转义", 42, 1.5, None, gettext_lazy("首页")],
+)
+def test_jinja_values_of_every_kind_are_escaped_as_django_escapes_them(value):
+    part = engines["jinja2"].from_string("{{ value }}")
+    assert part.render({"value": value}) == escape(value)
 
 
 def test_article_and_its_comments_escape_titles_and_names_as_before(client, settings):
