@@ -187,8 +187,14 @@ class PostAdmin(WritingAdminMixin, admin.ModelAdmin):
     def current_state(self, post: Post) -> str:
         return publication_state(post)
 
+    @admin.display(description=_("阅读数"), ordering="view_count")
+    def view_count(self, post: Post) -> int:
+        """The post's reads in all (`PostViews`, joined by `get_queryset`)."""
+        return post.view_count
+
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        queryset = super().get_queryset(request).filter(kind=self.model.Kind.POST).with_authors()
+        posts = super().get_queryset(request).filter(kind=self.model.Kind.POST)
+        queryset = posts.with_authors().with_views()
         if can_change_any_post(request):
             return queryset
         return queryset.filter(authors__user=request.user).distinct()
@@ -357,4 +363,4 @@ class PageAdmin(PostAdmin):
         return roles.can_manage_pages(request.user)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return Page.objects.with_authors()  # whoever may manage pages manages all of them
+        return Page.objects.with_authors().with_views()  # who may manage pages manages all

@@ -8,7 +8,7 @@ their compilation, the prefetch's instances); this ~0.3 ms (docs/PERFORMANCE.md)
 from django.db.models import CharField, IntegerField
 
 from blog.compiled import Compiled, Params
-from blog.models import Author, Post, PostQuerySet
+from blog.models import Author, Post, PostQuerySet, views_of
 
 # What the article page shows of its post, in the model's field order; the rest stays deferred
 # (the Markdown source, the search text: loaded only if something asks for them).
@@ -29,16 +29,19 @@ SHOWN = tuple(
         "toc",
         "comments_enabled",
         "comment_count",
-        "view_count",
     }
 )
 BYLINE = ("id", "user_id", "display_name", "slug")  # what the page shows of its authors
 
 
 def _with_byline(posts: PostQuerySet) -> PostQuerySet:
-    """One row per author, in byline order (one row of NULLs for a post without authors)."""
+    """One row per author, in byline order (one row of NULLs for a post without authors), each
+    with the post's reads in all after its columns (`PostViews`, joined)."""
     authors = (f"post_authors__author__{name}" for name in BYLINE)
-    return posts.values_list(*SHOWN, *authors).order_by("post_authors__order", "post_authors__id")
+    views = views_of("total_views__views")
+    return posts.values_list(*SHOWN, views, *authors).order_by(
+        "post_authors__order", "post_authors__id"
+    )
 
 
 def _by_pk(p: Params) -> PostQuerySet:
@@ -60,9 +63,11 @@ def article(pk: int | None = None, page_slug: str | None = None) -> Post | None:
     if not found:
         return None
     post = Post.from_db("default", SHOWN, found[0][: len(SHOWN)])
+    post.view_count = found[0][len(SHOWN)]  # as `PostQuerySet.with_views()` names it
+    byline = len(SHOWN) + 1
     post.ordered_authors = [
-        Author.from_db("default", BYLINE, row[len(SHOWN) :])
+        Author.from_db("default", BYLINE, row[byline:])
         for row in found
-        if row[len(SHOWN)] is not None  # a post without authors: NULLs joined
+        if row[byline] is not None  # a post without authors: NULLs joined
     ]
     return post

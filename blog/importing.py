@@ -13,6 +13,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from blog.counting.batches import raise_total_views
 from blog.models import (
     Author,
     Category,
@@ -217,9 +218,7 @@ def save_post(source: PostSource) -> tuple[Post, bool]:
         post = Post.objects.filter(slug=source.slug).first()
     created = post is None
     if created:
-        post = Post(pk=source.id, view_count=source.views or 0)
-    elif source.views is not None and source.views > post.view_count:
-        post.view_count = source.views  # never lose reads counted since the last import
+        post = Post(pk=source.id)
     post.title = source.title
     post.body = source.body
     post.published_at = source.published_at
@@ -232,6 +231,8 @@ def save_post(source: PostSource) -> tuple[Post, bool]:
     post.menu_order = source.menu_order
     post.custom_fields = source.custom_fields or post.custom_fields
     post.save()
+    if source.views:
+        raise_total_views({post.pk: source.views})  # never lose reads counted since the last import
     if source.updated_at is not None:
         Post.objects.filter(pk=post.pk).update(updated_at=source.updated_at)
     authors = [author_named(name) for name in source.authors]

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.http import RFC3986_SUBDELIMS
 
 from blog.compiled import Compiled, Params
-from blog.models import Post, PostQuerySet
+from blog.models import Post, PostQuerySet, views_of
 
 _PLACE = "918273645"  # stands for a URL's one argument; it passes every converter of ours
 
@@ -36,7 +36,7 @@ class Card(NamedTuple):
     byline: list[tuple[str, str]]  # the authors' (URL, name) in byline order
 
 
-CARD_COLUMNS = ("id", "title", "published_at", "excerpt_html", "view_count")
+CARD_COLUMNS = ("id", "title", "published_at", "excerpt_html")
 BYLINE_COLUMNS = ("post_authors__author__slug", "post_authors__author__display_name")
 
 
@@ -57,7 +57,7 @@ def _page(p: Params, lookups: tuple[str, ...]):
     return (
         Post.objects.filter(pk__in=page)
         .order_by("-published_at", "-id", "post_authors__order", "post_authors__id")
-        .values_list(*CARD_COLUMNS, *BYLINE_COLUMNS)
+        .values_list(*CARD_COLUMNS, views_of("total_views__views"), *BYLINE_COLUMNS)
     )
 
 

@@ -4,7 +4,8 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, models
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -203,6 +204,11 @@ class PostQuerySet(models.QuerySet):
             )
         )
 
+    def with_views(self) -> "PostQuerySet":
+        """Each post's counted reads in all as `view_count` (0 before its first read), joined
+        from `PostViews` in the same query."""
+        return self.annotate(view_count=views_of("total_views__views"))
+
     def related_to(self, post: "Post", count: int = 10) -> list["Post"]:
         """Published articles sharing the most tags with `post`, newest first among equals (one
         query once `post.tags` is prefetched)."""
@@ -278,7 +284,6 @@ class Post(models.Model):
     menu_order = models.PositiveIntegerField(_("导航顺序"), default=0)
     # Data that came with an import and has no column of its own (Typecho's custom fields).
     custom_fields = models.JSONField(_("自定义字段"), default=dict, blank=True)
-    view_count = models.BigIntegerField(_("阅读数"), default=0)
     # Approved comments, kept by the comments app with F() updates so listings need no join.
     comment_count = models.PositiveIntegerField(_("评论数"), default=0, editable=False)
 
@@ -298,7 +303,6 @@ class Post(models.Model):
             models.Index(fields=["kind", "menu_order"], name="post_kind_menu_idx"),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(view_count__gte=0), name="post_view_count_gte_0"),
             models.CheckConstraint(
                 condition=Q(status__in=["draft", "pending", "published"]),
                 name="post_status_valid",
@@ -408,9 +412,6 @@ class Post(models.Model):
         return previews_every_post(user) or any(
             author.user_id == user.pk for author in self.ordered_authors
         )
-
-    def add_views(self, count: int = 1) -> None:
-        Post.objects.filter(pk=self.pk).update(view_count=F("view_count") + count)
 
 
 PUBLISHED_STATUS = Post.Status.PUBLISHED.value
@@ -523,6 +524,35 @@ class PostAutosave(models.Model):
 
     def __str__(self) -> str:
         return f"{self.post_id or 'new'} / {self.user_id}"
+
+
+def views_of(column: str) -> Coalesce:
+    """A `PostViews.views` reached through a relation, 0 where the post has no row yet."""
+    return Coalesce(F(column), Value(0), output_field=models.BigIntegerField())
+
+
+class PostViews(models.Model):
+    """A post's counted reads in all, the one place its total lives; no row means no reads yet.
+
+    A narrow table of its own rather than a column of `Post`: counting a read then updates a
+    row of two integers instead of the wide post row, whose 9 indexes (3 GIN) PostgreSQL opens
+    and locks and whose 7 CHECK constraints it re-checks on every UPDATE. The counting function
+    took 130-170 µs of backend CPU per read instead of 340-500 µs (helper D's loop)."""
+
+    post = models.OneToOneField(
+        Post, on_delete=models.CASCADE, primary_key=True, related_name="total_views"
+    )
+    views = models.BigIntegerField(_("阅读数"), default=0)
+
+    class Meta:
+        verbose_name = _("阅读数")
+        verbose_name_plural = _("阅读数")
+        constraints = [
+            models.CheckConstraint(condition=Q(views__gte=0), name="post_views_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.post_id}: {self.views}"
 
 
 class PostDailyViews(models.Model):

@@ -122,7 +122,12 @@ def export_site(target: Path) -> dict[str, int]:
     """Write every post, page, comment, category and upload under `target`; returns counts."""
     target.mkdir(parents=True, exist_ok=True)
     counts = {"posts": 0, "pages": 0, "comments": 0}
-    posts = Post.objects.with_authors().prefetch_related("categories", "tags").order_by("pk")
+    posts = (
+        Post.objects.with_authors()
+        .with_views()
+        .prefetch_related("categories", "tags")
+        .order_by("pk")
+    )
     for post in posts:
         stem = file_stem(post)
         text = f"---\n{_dump(front_matter(post))}---\n{post.body}"

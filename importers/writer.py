@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.db.models import Max
 
 from blog.caching.version import content_changed
+from blog.counting.batches import raise_total_views
 from blog.models import Author, Category, Post, PostAuthor, Tag, unicode_slug
 from blog.services import sync_citations
 from comments.models import Comment
@@ -129,6 +130,7 @@ class _Writer:
         self.report = report
         self.keep_pingbacks = keep_pingbacks
         self.post_ids: list[int] = []
+        self.views: dict[int, int] = {}  # the imported posts' reads, written after them
         # What `remember` changed during the current item, undone when that item fails.
         self.journal: list[tuple[str, str, int | None]] = []
         self.ids = {
@@ -283,6 +285,11 @@ class _Writer:
     # --- Posts and their comments ---------------------------------------------------------------
 
     def posts(self, items: Iterable[PostItem | BadItem]) -> None:
+        self.each_post(items)
+        # Never lowering reads counted here since the last run; all posts' at once.
+        raise_total_views(self.views)
+
+    def each_post(self, items: Iterable[PostItem | BadItem]) -> None:
         for item in items:
             if isinstance(item, BadItem):
                 self.report.failed(f"{item.kind} {item.key}", item.reason)
@@ -313,7 +320,7 @@ class _Writer:
                 pk = (Post.objects.aggregate(n=Max("pk"))["n"] or 0) + 1
                 if item.id is not None:
                     self.report.changed(label, f"id {item.id} is taken here: renumbered {pk}")
-            post = Post(pk=pk, view_count=0)
+            post = Post(pk=pk)
         title = item.title.strip() or "(无标题)"
         if len(title) > 200:
             self.report.changed(label, "title cut to 200 characters")
@@ -331,8 +338,6 @@ class _Writer:
         post.comments_enabled = item.comments_enabled
         post.menu_order = max(item.menu_order, 0)
         post.custom_fields = {**post.custom_fields, **item.custom_fields}
-        # Never lose reads counted here since the last run.
-        post.view_count = max(post.view_count, item.views or 0)
         post.save(force_insert=created)
         Post.objects.filter(pk=post.pk).update(
             created_at=item.published_at, updated_at=item.updated_at or item.published_at
@@ -344,6 +349,8 @@ class _Writer:
         add_redirects((path, post.get_absolute_url()) for path in item.old_paths)
         self.remember("post", [(item.key, post.pk)])
         self.post_ids.append(post.pk)
+        if item.views:
+            self.views[post.pk] = item.views
         for note in item.notes:
             self.report.changed(label, note)
         kind = "pages" if item.kind == Post.Kind.PAGE else "posts"

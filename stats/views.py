@@ -70,7 +70,7 @@ def site_charts(request: HttpRequest) -> HttpResponse:
 
 
 def post_charts(request: HttpRequest, pk: int) -> HttpResponse:
-    post = get_object_or_404(charted_posts(request).distinct(), pk=pk)
+    post = get_object_or_404(charted_posts(request).distinct().with_views(), pk=pk)
     days = chosen_period(request)
     one = Post.objects.filter(pk=post.pk)
     context = _context(request, post.title, days, post=post, charts=_charts(one, days))

@@ -1262,7 +1262,7 @@ def seed(posts: int, comments: list[int] | None = None, ids: bool = False) -> di
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
-    from blog.models import Author, Category, Post, PostAuthor, Tag
+    from blog.models import Author, Category, Post, PostAuthor, PostViews, Tag
     from blog.rendering import plain_text, render_markdown
 
     users = get_user_model().objects.bulk_create(
@@ -1301,10 +1301,13 @@ def seed(posts: int, comments: list[int] | None = None, ids: bool = False) -> di
                 toc=[list(entry) for entry in html.toc],
                 has_math=html.has_math,
                 search_text=plain_text(html.html),
-                view_count=(n * 37) % 5000,
             )
         )
     Post.objects.bulk_create(rows, batch_size=500)
+    PostViews.objects.bulk_create(
+        (PostViews(post=post, views=(n * 37) % 5000) for n, post in enumerate(rows)),
+        batch_size=2000,
+    )
     all_ids = ids
     ids = list(Post.objects.order_by("-published_at").values_list("id", flat=True))
     PostAuthor.objects.bulk_create(
@@ -1482,7 +1485,7 @@ def child(action: str, payload: dict) -> dict:
     from django.db import connection
     from django.db.models import Sum
 
-    from blog.models import Post
+    from blog.models import PostViews
 
     if action == "collectstatic":
         call_command("collectstatic", interactive=False, verbosity=0)
@@ -1505,7 +1508,7 @@ def child(action: str, payload: dict) -> dict:
     if action == "import_typecho":
         return import_typecho(**payload)
     if action == "views":
-        return Post.objects.aggregate(total=Sum("view_count"))
+        return PostViews.objects.aggregate(total=Sum("views"))
     if action == "commenter_cookie":
         return {"cookie": commenter_cookie()}
     if action == "writer":

@@ -2,7 +2,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from blog.models import Author, Category, Post, PostAuthor, Tag
+from blog.models import Author, Category, Post, PostAuthor, PostViews, Tag
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -58,6 +58,12 @@ class PostFactory(factory.django.DjangoModelFactory):
             return
         for order, author in enumerate(extracted or [AuthorFactory()]):
             PostAuthor.objects.create(post=post, author=author, order=order)
+
+    @factory.post_generation
+    def view_count(post, create, extracted, **kwargs):
+        """`view_count=N`: the post's reads in all (its `PostViews` row)."""
+        if create and extracted:
+            PostViews.objects.create(post=post, views=extracted)
 
     @factory.post_generation
     def categories(post, create, extracted, **kwargs):

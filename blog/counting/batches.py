@@ -1,14 +1,14 @@
-"""Adding many reads at once, per (post, day), to the posts and their daily rows in one
+"""Adding many reads at once, per (post, day), to the posts' totals and daily rows in one
 transaction: how the Redis buffer's batches and imports land in the database."""
 
 import datetime as dt
 from collections import defaultdict
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.utils import timezone
 
-from blog.counting.sql import daily_upsert
-from blog.models import Post
+from blog.counting.sql import add_views_sql, daily_upsert, raise_views_sql
+from blog.models import PUBLISHED_STATUS
 
 ViewCounts = dict[tuple[int, dt.date], int]
 
@@ -21,20 +21,29 @@ def write_views(counts: ViewCounts, *, published_only: bool = False) -> int:
     per_post: dict[int, int] = defaultdict(int)
     for (post_id, _day), views in counts.items():
         per_post[post_id] += views
-    posts = Post.objects.published() if published_only else Post.objects.all()
+    add = add_views_sql("%s", "%s", ("%s", "%s") if published_only else None)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    due = [PUBLISHED_STATUS, now] if published_only else []
     # Rows are locked in id order, so concurrent writers cannot deadlock each other.
-    with transaction.atomic():
-        counted = {
-            post_id
-            for post_id, views in sorted(per_post.items())
-            if posts.filter(pk=post_id).update(view_count=F("view_count") + views)
-        }
+    with transaction.atomic(), connection.cursor() as cursor:
+        counted = set()
+        for post_id, views in sorted(per_post.items()):
+            cursor.execute(add, [views, post_id, *due])
+            if cursor.fetchone() is not None:
+                counted.add(post_id)
         rows = [
             (post_id, connection.ops.adapt_datefield_value(day), views)
             for (post_id, day), views in sorted(counts.items())
             if post_id in counted
         ]
         if rows:
-            with connection.cursor() as cursor:
-                cursor.executemany(daily_upsert(), rows)
+            cursor.executemany(daily_upsert(), rows)
     return sum(per_post[post_id] for post_id in counted)
+
+
+def raise_total_views(totals: dict[int, int]) -> None:
+    """Make each post's total at least the given number (imports: their source's count, never
+    lowering reads counted here since); one statement per post, sent together."""
+    if totals:
+        with connection.cursor() as cursor:
+            cursor.executemany(raise_views_sql(), sorted(totals.items()))

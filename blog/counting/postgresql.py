@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from blog.caching.version import SITE, SITE_WIDE, post_scope, state_of
 from blog.counting.contract import Read
-from blog.counting.sql import quoted_names
-from blog.models import PUBLISHED_STATUS, ContentVersion, Post, PostDailyViews, published_sql
+from blog.counting.sql import add_views_sql, quoted_names, update_views_sql
+from blog.models import PUBLISHED_STATUS, ContentVersion, PostDailyViews
 
 READ_POST = "SELECT * FROM spaces_read_post(%s::bigint, %s, %s::timestamptz, %s::date, %s::text[])"
 
@@ -51,9 +51,10 @@ $$
 
 
 def count_view_function() -> str:
-    """`spaces_count_view`, which `spaces_read_post` calls: the post's count and the day's row,
-    with the tables and columns of the models and `published_sql()`'s condition. Migrations
-    create it from here; a change to either needs a new migration that runs this again.
+    """`spaces_count_view`, which `spaces_read_post` calls: the post's total (`PostViews`; the
+    wide post row is only read, for `published_sql()`'s condition) and the day's row, with the
+    tables and columns of the models. Migrations create it from here; a change to either needs
+    a new migration that runs this again.
 
     Its transaction commits without waiting for the WAL to reach the disk (`synchronous_commit`
     off for that transaction only; other writes, comments among them, still wait). A crash of
@@ -62,7 +63,6 @@ def count_view_function() -> str:
     counts a fair trade. Measured: 1,000 counted reads made 7 WAL flushes instead of 914, and
     a commit that waits costs 3.7 ms of wall time. A read counted inside a caller's transaction
     makes that transaction's commit asynchronous too (no view does so)."""
-    posts, pk, views = quoted_names(Post, "id", "view_count")
     daily, post, day, day_views = quoted_names(PostDailyViews, "post", "day", "views")
     return f"""
 CREATE OR REPLACE FUNCTION spaces_count_view(
@@ -74,10 +74,11 @@ BEGIN
     -- A crash of the database server may lose the last moments of reads, never double them;
     -- not waiting for the WAL flush is for this transaction only.
     PERFORM set_config('synchronous_commit', 'off', true);
-    UPDATE {posts} SET {views} = {views} + 1
-        WHERE {pk} = post AND {published_sql(posts, "published", "read_at")}
-        RETURNING {views} INTO counted;
-    IF FOUND THEN
+    {update_views_sql("post", "1", ("published", "read_at"))} INTO counted;
+    IF NOT FOUND THEN  -- its first read, or not published
+        {add_views_sql("post", "1", ("published", "read_at"))} INTO counted;
+    END IF;
+    IF counted IS NOT NULL THEN
         INSERT INTO {daily} ({post}, {day}, {day_views}) VALUES (post, read_on, 1)
             ON CONFLICT ({post}, {day})
             DO UPDATE SET {day_views} = {daily}.{day_views} + 1;

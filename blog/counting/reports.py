@@ -30,9 +30,9 @@ def top_posts(posts: QuerySet, limit: int = 20) -> list[tuple[str, list[Post]]]:
         for label, days in periods
     ]
     all_time = (
-        posts.filter(view_count__gt=0)
-        .annotate(period_views=F("view_count"))
-        .order_by("-view_count", "-id")
+        posts.filter(total_views__views__gt=0)
+        .annotate(period_views=F("total_views__views"))
+        .order_by("-period_views", "-id")
         .only(*fields)[:limit]
     )
     return [*ranked, (_("全部"), list(all_time))]

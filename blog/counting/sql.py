@@ -5,7 +5,7 @@ from functools import lru_cache
 
 from django.db import connection
 
-from blog.models import Post, PostDailyViews
+from blog.models import Post, PostDailyViews, PostViews, published_sql
 
 
 def quoted_names(model: type, *fields: str) -> tuple[str, ...]:
@@ -27,8 +27,50 @@ def daily_upsert(placeholder: str = "%s") -> str:
     )
 
 
+def add_views_sql(post: str, views: str, published: tuple[str, str] | None = None) -> str:
+    """Add `views` reads to the total of the post with id `post`, making its row on its first
+    read, and answer the new total; with `published` = (status, now) only to a published and
+    due post, else to any existing one (no row answered: nothing added). The arguments are
+    what the SQL compares with: placeholders, or a function's variables."""
+    totals, total_post, total_views = quoted_names(PostViews, "post", "views")
+    posts, pk = quoted_names(Post, "id")
+    due = f" AND {published_sql(posts, *published)}" if published else ""
+    return (
+        f"INSERT INTO {totals} ({total_post}, {total_views}) "
+        f"SELECT {posts}.{pk}, {views} FROM {posts} WHERE {posts}.{pk} = {post}{due} "
+        f"ON CONFLICT ({total_post}) DO UPDATE SET {total_views} = {totals}.{total_views} + "
+        f"excluded.{total_views} RETURNING {total_views}"
+    )
+
+
+def update_views_sql(post: str, views: str, published: tuple[str, str]) -> str:
+    """`add_views_sql()` for a post that has its row already, as an UPDATE (answering no row
+    when it has none): PostgreSQL's function tries it first, as it costs less CPU than the
+    upsert (165-185 against 175-230 µs per counted read with the day's row, in a loop)."""
+    totals, total_post, total_views = quoted_names(PostViews, "post", "views")
+    posts, pk = quoted_names(Post, "id")
+    return (
+        f"UPDATE {totals} SET {total_views} = {total_views} + {views} "
+        f"WHERE {total_post} = {post} AND EXISTS (SELECT FROM {posts} "
+        f"WHERE {posts}.{pk} = {post} AND {published_sql(posts, *published)}) "
+        f"RETURNING {total_views}"
+    )
+
+
+@lru_cache(maxsize=1)
+def raise_views_sql() -> str:
+    """Make a post's total at least the given number (post id, views): an import never lowers
+    a total that reads have raised since."""
+    totals, post, views = quoted_names(PostViews, "post", "views")
+    return (
+        f"INSERT INTO {totals} ({post}, {views}) VALUES (%s, %s) ON CONFLICT ({post}) DO UPDATE "
+        f"SET {views} = CASE WHEN excluded.{views} > {totals}.{views} THEN excluded.{views} "
+        f"ELSE {totals}.{views} END"
+    )
+
+
 @lru_cache(maxsize=64)
 def view_counts_sql(size: int) -> str:
-    """The view counts of `size` posts by id."""
-    table, pk, views = quoted_names(Post, "id", "view_count")
-    return f"SELECT {pk}, {views} FROM {table} WHERE {pk} IN ({', '.join(['%s'] * size)})"
+    """The view counts of `size` posts by id (posts never read have no row)."""
+    table, post, views = quoted_names(PostViews, "post", "views")
+    return f"SELECT {post}, {views} FROM {table} WHERE {post} IN ({', '.join(['%s'] * size)})"

@@ -1,6 +1,6 @@
-"""Recording a read on SQLite: the post's UPDATE … RETURNING, the day's upsert and the content
-version's tokens in one IMMEDIATE transaction (or a savepoint of the caller's), on the driver's
-connection, in turn with the other worker processes that count."""
+"""Recording a read on SQLite: the upsert of the post's total … RETURNING, the day's upsert and
+the content version's tokens in one IMMEDIATE transaction (or a savepoint of the caller's), on
+the driver's connection, in turn with the other worker processes that count."""
 
 import datetime as dt
 import fcntl
@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from blog.caching.version import SITE_WIDE, post_scope, state_of
 from blog.counting.contract import Read
-from blog.counting.sql import daily_upsert, quoted_names
-from blog.models import PUBLISHED_STATUS, ContentVersion, Post, published_sql
+from blog.counting.sql import add_views_sql, daily_upsert, quoted_names
+from blog.models import PUBLISHED_STATUS, ContentVersion
 
 # The open turn files, by database file: (process id, file descriptor).
 _turn_files: dict[str, tuple[int, int]] = {}
@@ -131,12 +131,8 @@ def turn_file(db: BaseDatabaseWrapper) -> int | None:
 
 @lru_cache(maxsize=1)
 def view_sql() -> str:
-    """Add the read to a published post (parameters: id, PUBLISHED_STATUS, now)."""
-    table, pk, views = quoted_names(Post, "id", "view_count")
-    return (
-        f"UPDATE {table} SET {views} = {views} + 1 "
-        f"WHERE {pk} = ? AND {published_sql(table, '?', '?')} RETURNING {views}"
-    )
+    """Add the read to a published post's total (parameters: id, PUBLISHED_STATUS, now)."""
+    return add_views_sql("?", "1", ("?", "?"))
 
 
 @lru_cache(maxsize=4)

@@ -2,6 +2,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from blog.admin import PostAdmin
 from blog.models import Category, Post
 from tests.factories import AuthorFactory, PostFactory, UserFactory
 
@@ -90,6 +91,22 @@ def test_admin_list_shows_views_and_state(client):
     html = client.get("/admin/blog/post/").content.decode()
     assert "定时发布" in html
     assert "阅读数" in html
+
+
+def test_admin_lists_and_sorts_posts_by_reads(client):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    for title, views in [("少读", 3), ("没人读", None), ("多读", 1200)]:
+        PostFactory(title=title, view_count=views)
+    column = PostAdmin.list_display.index("view_count") + 1
+    for order, expected in [
+        (f"-{column}", ["多读", "少读", "没人读"]),
+        (column, ["没人读", "少读", "多读"]),
+    ]:
+        html = client.get(f"/admin/blog/post/?o={order}").content.decode()
+        assert [t for t in expected if t in html] == expected
+        assert sorted(expected, key=html.index) == expected
+    for views in ("1200", "3", "0"):
+        assert f'<td class="field-view_count">{views}</td>' in html
 
 
 @pytest.mark.parametrize(

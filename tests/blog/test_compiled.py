@@ -25,7 +25,7 @@ def test_a_compiled_query_is_built_once_and_runs_with_new_values():
     def build(p):
         built.append(p)
         return (
-            Post.objects.filter(published_at__lte=p.now, view_count__gte=p.views)
+            Post.objects.filter(published_at__lte=p.now, menu_order__gte=p.views)
             .order_by("-published_at")
             .values_list("id", "published_at")[p.page]
         )
@@ -34,7 +34,7 @@ def test_a_compiled_query_is_built_once_and_runs_with_new_values():
     for days, offset in [(0, 0), (2, 1), (10, 0)]:
         now = timezone.now() - timedelta(days=days, hours=1)
         expected = list(
-            Post.objects.filter(published_at__lte=now, view_count__gte=0)
+            Post.objects.filter(published_at__lte=now, menu_order__gte=0)
             .order_by("-published_at")
             .values_list("id", "published_at")[offset : offset + 2]
         )

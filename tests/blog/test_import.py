@@ -29,7 +29,7 @@ def write(folder: Path, name: str, text: str | bytes) -> Path:
 def test_import_creates_post_with_everything(tmp_path):
     write(tmp_path, "a.md", GOOD)
     call_command("import_markdown", str(tmp_path))
-    post = Post.objects.get(pk=6482)
+    post = Post.objects.with_views().get(pk=6482)
     assert post.title == "可逆ResNet"
     assert post.status == Post.Status.PUBLISHED
     assert post.view_count == 1000

@@ -115,7 +115,7 @@ def build_site() -> None:
 
 
 def snapshot() -> dict:
-    posts = list(Post.objects.order_by("pk").values(*POST_FIELDS))
+    posts = list(Post.objects.with_views().order_by("pk").values(*POST_FIELDS))
     bylines = {
         post.pk: [author.display_name for author in post.ordered_authors]
         for post in Post.objects.with_authors()
