@@ -536,8 +536,8 @@ class PostViews(models.Model):
 
     A narrow table of its own rather than a column of `Post`: counting a read then updates a
     row of two integers instead of the wide post row, whose 9 indexes (3 GIN) PostgreSQL opens
-    and locks and whose 7 CHECK constraints it re-checks on every UPDATE. The counting function
-    took 130-170 µs of backend CPU per read instead of 340-500 µs (helper D's loop)."""
+    and locks and whose 7 CHECK constraints it re-checks on every UPDATE. The counted read's
+    function went from 295 to 240 µs of backend CPU (docs/PERFORMANCE.md, "Counting's cost")."""
 
     post = models.OneToOneField(
         Post, on_delete=models.CASCADE, primary_key=True, related_name="total_views"
