@@ -15,7 +15,7 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.translation import get_language, gettext, ngettext
-from jinja2 import Environment, pass_context
+from jinja2 import Environment, Undefined, pass_context
 from markupsafe import Markup
 
 from blog.templatetags import (
@@ -103,6 +103,9 @@ def environment(**options: Any) -> Environment:
     options["autoescape"] = True  # finalize leaves most values to it
     options["finalize"] = finalize
     options["keep_trailing_newline"] = True  # as Django's templates keep it
+    # A missing value prints nothing, as in Django's templates, with DEBUG on too (Django's
+    # backend would pass DebugUndefined, which prints `{{ name }}` into the page).
+    options["undefined"] = Undefined
     options["extensions"] = [*options.get("extensions", ()), "jinja2.ext.i18n"]
     env = Environment(**options)
     # Old-style gettext: translations are plain text, escaped like any value, as {% translate %}.

@@ -129,3 +129,14 @@ def test_listing_cards_render_byte_for_byte_as_before(client, settings):
     )
     for url in ("/", "/author/ada/", "/2024/05/"):
         assert card in client.get(url).content.decode()
+
+
+def test_a_missing_value_prints_nothing_with_debug_on_too():
+    """Django's backend passes DebugUndefined when DEBUG is on; pages must not show `{{ name }}`
+    (the sidebar's search box reads `search_query`, set only on search pages)."""
+    from jinja2 import DebugUndefined
+
+    from blog.jinja import environment
+
+    env = environment(undefined=DebugUndefined, loader=None)
+    assert env.from_string('<input value="{{ search_query }}">').render() == '<input value="">'
