@@ -15,7 +15,7 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.translation import get_language, gettext, ngettext
-from jinja2 import Environment, Undefined, pass_context
+from jinja2 import ChainableUndefined, Environment, pass_context
 from markupsafe import Markup
 
 from blog.templatetags import (
@@ -104,8 +104,9 @@ def environment(**options: Any) -> Environment:
     options["finalize"] = finalize
     options["keep_trailing_newline"] = True  # as Django's templates keep it
     # A missing value prints nothing, as in Django's templates, with DEBUG on too (Django's
-    # backend would pass DebugUndefined, which prints `{{ name }}` into the page).
-    options["undefined"] = Undefined
+    # backend would pass DebugUndefined, which prints `{{ name }}` into the page); so does an
+    # attribute of a missing value (`{{ subject.name }}`), where plain Undefined would raise.
+    options["undefined"] = ChainableUndefined
     options["extensions"] = [*options.get("extensions", ()), "jinja2.ext.i18n"]
     env = Environment(**options)
     # Old-style gettext: translations are plain text, escaped like any value, as {% translate %}.

@@ -140,3 +140,15 @@ def test_a_missing_value_prints_nothing_with_debug_on_too():
 
     env = environment(undefined=DebugUndefined, loader=None)
     assert env.from_string('<input value="{{ search_query }}">').render() == '<input value="">'
+
+
+def test_an_attribute_of_a_missing_value_prints_nothing_as_in_django():
+    """`{{ subject.name }}` on a page whose view sets no `subject`: empty, as Django printed it,
+    not an UndefinedError (a 500) on a path no test happened to reach."""
+    from blog.jinja import environment
+
+    env = environment(loader=None)
+    template = env.from_string(
+        "[{{ subject.name }}|{{ subject.name|length }}|{% if subject.x %}x{% endif %}]"
+    )
+    assert template.render() == "[|0|]"
