@@ -738,10 +738,12 @@ class Shortened:
         marked: Callable[[str], bool] | None = None,
     ) -> str:
         """Escaped text and formulas MathJax typesets (`<span class="arithmatex">`); `text_html`
-        escapes (and may highlight) a text piece, and `marked` formulas go in a <mark>."""
+        escapes (and may highlight) a text piece, and `marked` formulas go in a <mark>. A formula
+        that refers to a label (`\\eqref{…}`) stays TeX source: out of its article, where the
+        label is not, MathJax would show "(???)"."""
         parts = ["…" if self.cut_before else ""]
         for piece in self.pieces:
-            if not piece.math:
+            if not piece.math or _REFERENCE_RE.search(piece.text):
                 parts.append(text_html(piece.text) if text_html else html.escape(piece.text))
                 continue
             tex = html.escape(_inline(piece.text), quote=False)
@@ -749,6 +751,10 @@ class Shortened:
             parts.append(f"<mark>{math}</mark>" if marked and marked(piece.text) else math)
         parts.append("…" if self.cut_after else "")
         return "".join(parts)
+
+
+# \ref{…}, \eqref{…}: references to an equation's label.
+_REFERENCE_RE = re.compile(r"\\(?:eq)?ref\s*\{")
 
 
 def _inline(tex: str) -> str:

@@ -55,6 +55,13 @@ def test_shorten_text_keeps_tex_as_text_and_html_typesets_it():
     )
 
 
+@pytest.mark.parametrize("formula", [r"$\eqref{eq:loss}$", r"\(x = \ref {eq:a}\)"])
+def test_shorten_html_leaves_a_reference_to_a_label_as_tex(formula):
+    """Out of its article an equation's label does not exist: MathJax would show "(???)"."""
+    shortened = shorten(f"见 {formula} 和 $x$", 100)
+    assert shortened.html() == f'见 {formula} 和 <span class="arithmatex">\\(x\\)</span>'
+
+
 def test_shorten_leaves_prices_and_escaped_dollars_as_text():
     shortened = shorten(r"书价 $5 和 $6，还有 \$x\$", 100)
     assert not shortened.has_math
@@ -108,6 +115,7 @@ def test_admin_comment_list_shows_math(db, client):
 def test_sidebar_and_search_snippets_typeset_their_math(live_server, page):
     post = PostFactory(title="求和", body="开头。" * 30 + r"和为 \(\sum_{k=1}^{12} k\) 的流模型。")
     CommentFactory(post=post, body=r"所以 $\sum_{k=1}^{12} k = 78$ 对吗")
+    CommentFactory(post=post, body=r"由式 $\eqref{eq:sum}$ 可知")
     page.goto(f"{live_server.url}/search/流模型/")
     page.wait_for_function("() => document.querySelectorAll('mjx-container').length >= 2")
     snippet = page.locator(".search-snippet")
@@ -116,6 +124,7 @@ def test_sidebar_and_search_snippets_typeset_their_math(live_server, page):
     sidebar = page.locator(".recent-comments")
     assert sidebar.locator("mjx-container").count() == 1
     assert "\\sum" not in sidebar.inner_text()
+    assert "???" not in sidebar.inner_text()  # the label is in an article, not here
     assert page.locator("mjx-merror").count() == 0
 
 
