@@ -53,6 +53,9 @@ class _Statement:
         compiler = queryset.query.get_compiler(connection=connection)
         sql, params = compiler.as_sql()
         params = list(params)
+        if queryset.query.is_sliced and _LIMIT_SQL not in sql:
+            # A backend that writes its slice otherwise (FETCH FIRST …) would run the marks.
+            raise NotImplementedError(f"{connection.vendor} writes a slice as no LIMIT … OFFSET …")
         if _LIMIT_SQL in sql:
             # The slice's marks become the two parameters at that place in the SQL.
             before, after = sql.split(_LIMIT_SQL)
@@ -91,8 +94,10 @@ class Compiled:
     once 0.6 ms (with making the cards); the paginator's count 1.2-1.5 ms, compiled 0.2 ms. The
     SQL is Django's own, so table and column names come from the models and rules such as
     `published_q()` stay written once. A slice is `queryset[p.page]`, run with `limit` and
-    `offset`. Compiled per connection (`connections[using]` is per thread), so converters and
-    SQL always match the connection that runs them."""
+    `offset` (on a backend that writes slices as `LIMIT n OFFSET m`, as SQLite's and
+    PostgreSQL's do; another raises NotImplementedError). Compiled per connection
+    (`connections[using]` is per thread), so converters and SQL always match the connection that
+    runs them."""
 
     def __init__(self, build: Callable[[Params], QuerySet], **fields: Field) -> None:
         self.build = build

@@ -45,6 +45,20 @@ def test_a_compiled_query_is_built_once_and_runs_with_new_values():
     assert len(posts) == 5
 
 
+def test_a_slice_the_backend_writes_otherwise_is_refused_not_run(monkeypatch):
+    """The slice's marks must never reach the database as numbers (900,000,001 rows)."""
+    from django.db.backends.base.operations import BaseDatabaseOperations
+
+    def fetch_first(self, low_mark, high_mark):
+        return f"OFFSET {low_mark} ROWS FETCH FIRST {high_mark - low_mark} ROWS ONLY"
+
+    monkeypatch.setattr(type(connection.ops), "limit_offset_sql", fetch_first)
+    assert BaseDatabaseOperations.limit_offset_sql is not fetch_first
+    query = Compiled(lambda p: Post.objects.values_list("id")[p.page])
+    with pytest.raises(NotImplementedError):
+        query.rows(offset=0, limit=2)
+
+
 def test_a_listing_shows_posts_as_they_come_due_without_compiling_again():
     now = timezone.now()
     PostFactory(title="已发布", published_at=now - timedelta(hours=1))
