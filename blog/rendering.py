@@ -738,15 +738,15 @@ class Shortened:
         marked: Callable[[str], bool] | None = None,
     ) -> str:
         """Escaped text and formulas MathJax typesets (`<span class="arithmatex">`); `text_html`
-        escapes (and may highlight) a text piece, and `marked` formulas go in a <mark>. A formula
-        that refers to a label (`\\eqref{…}`) stays TeX source: out of its article, where the
-        label is not, MathJax would show "(???)"."""
+        escapes (and may highlight) a text piece, and `marked` formulas go in a <mark>. A reference
+        to an equation's label (`\\eqref{…}`) shows as "(…)": out of its article, where the label
+        is not, MathJax would show "(???)"."""
         parts = ["…" if self.cut_before else ""]
         for piece in self.pieces:
-            if not piece.math or _REFERENCE_RE.search(piece.text):
+            if not piece.math:
                 parts.append(text_html(piece.text) if text_html else html.escape(piece.text))
                 continue
-            tex = html.escape(_inline(piece.text), quote=False)
+            tex = html.escape(_inline(_REFERENCE_RE.sub(_unnumbered, piece.text)), quote=False)
             math = f'<span class="arithmatex">{tex}</span>'
             parts.append(f"<mark>{math}</mark>" if marked and marked(piece.text) else math)
         parts.append("…" if self.cut_after else "")
@@ -754,7 +754,11 @@ class Shortened:
 
 
 # \ref{…}, \eqref{…}: references to an equation's label.
-_REFERENCE_RE = re.compile(r"\\(?:eq)?ref\s*\{")
+_REFERENCE_RE = re.compile(r"\\(eq)?ref\s*\{[^{}]*\}")
+
+
+def _unnumbered(reference: re.Match) -> str:
+    return r"\text{(…)}" if reference[1] else r"\text{…}"
 
 
 def _inline(tex: str) -> str:
