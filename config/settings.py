@@ -59,6 +59,12 @@ SPACES_POSTS_PER_PAGE = int(os.environ.get("SPACES_POSTS_PER_PAGE", "8"))
 # How often the post editor autosaves while the text changes.
 SPACES_AUTOSAVE_SECONDS = int(os.environ.get("SPACES_AUTOSAVE_SECONDS", "30"))
 SPACES_VIEW_BUFFER = env_bool("SPACES_VIEW_BUFFER", False)
+# Counted reads are appended to a journal on this machine (SPACES_VIEW_JOURNAL: its directory,
+# by default var/reads/<database> under the project) and moved into the database every
+# SPACES_VIEW_FLUSH_SECONDS by the process whose turn it is, and by `manage.py flush_views`;
+# "off" writes each read to the database at once (blog/counting/journal.py).
+SPACES_VIEW_JOURNAL = os.environ.get("SPACES_VIEW_JOURNAL", "").strip()
+SPACES_VIEW_FLUSH_SECONDS = float(os.environ.get("SPACES_VIEW_FLUSH_SECONDS", "5"))
 # Feeds: how many posts, and whole articles instead of excerpts with a link.
 SPACES_FEED_ITEMS = int(os.environ.get("SPACES_FEED_ITEMS", "10"))
 SPACES_FEED_FULL_TEXT = env_bool("SPACES_FEED_FULL_TEXT", False)

@@ -1,14 +1,15 @@
 """Adding many reads at once, per (post, day), to the posts' totals and daily rows in one
-transaction: how the Redis buffer's batches and imports land in the database."""
+transaction: how the journal's and the Redis buffer's batches (each applied once) and imports
+land in the database."""
 
 import datetime as dt
 from collections import defaultdict
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from blog.counting.sql import add_views_sql, daily_upsert, raise_views_sql
-from blog.models import PUBLISHED_STATUS
+from blog.models import PUBLISHED_STATUS, ViewFlushBatch
 
 ViewCounts = dict[tuple[int, dt.date], int]
 
@@ -39,6 +40,22 @@ def write_views(counts: ViewCounts, *, published_only: bool = False) -> int:
         if rows:
             cursor.executemany(daily_upsert(), rows)
     return sum(per_post[post_id] for post_id in counted)
+
+
+def apply_once(batch: str, counts: ViewCounts, *, published_only: bool = False) -> int:
+    """Add a batch's reads (`write_views`) unless batch `batch` was applied before; returns
+    views added. Its ViewFlushBatch row commits with its counts, so a batch applied by a flush
+    that crashed before forgetting it is not added again."""
+    if not counts or ViewFlushBatch.objects.filter(batch=batch).exists():
+        return 0
+    try:
+        with transaction.atomic():
+            ViewFlushBatch.objects.create(batch=batch)
+            return write_views(counts, published_only=published_only)
+    except IntegrityError:
+        if not ViewFlushBatch.objects.filter(batch=batch).exists():
+            raise
+        return 0  # a concurrent flush applied it first
 
 
 def raise_total_views(totals: dict[int, int]) -> None:

@@ -8,11 +8,10 @@ import logging
 import uuid
 
 import redis
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_redis import get_redis_connection
 
-from blog.counting.batches import ViewCounts, write_views
+from blog.counting.batches import ViewCounts, apply_once
 from blog.models import ViewFlushBatch
 
 logger = logging.getLogger(__name__)
@@ -64,17 +63,7 @@ def forget_batch(client: redis.Redis, batch: str) -> None:
 
 def apply_batch(client: redis.Redis, batch: str) -> int:
     """Move one sealed batch into the database once, then delete it; returns views added."""
-    counts = parse_batch(client.hgetall(BATCH_KEY % batch))
-    added = 0
-    if counts and not ViewFlushBatch.objects.filter(batch=batch).exists():
-        try:
-            with transaction.atomic():
-                ViewFlushBatch.objects.create(batch=batch)
-                added = write_views(counts)
-        except IntegrityError:
-            if not ViewFlushBatch.objects.filter(batch=batch).exists():
-                raise
-            # A concurrent flush applied this batch first.
+    added = apply_once(batch, parse_batch(client.hgetall(BATCH_KEY % batch)))
     forget_batch(client, batch)
     return added
 

@@ -1,15 +1,17 @@
-"""Recording one counted read: into the Redis buffer when it is on, else straight to the database
-through its vendor's recorder (the contract in contract.py), on the site's day."""
+"""Recording one counted read, on the site's day: into the Redis buffer when it is on, else into
+this machine's journal, else (journal "off", or unwritable) straight to the database through its
+vendor's recorder (the contract in contract.py)."""
 
 import datetime as dt
 import logging
+from pathlib import Path
 
 import redis
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
-from blog.counting import buffer, postgresql, sqlite
+from blog.counting import buffer, journal, postgresql, sqlite
 from blog.counting.contract import Read, Recorder
 from blog.models import Post
 
@@ -50,11 +52,29 @@ def add_view(post_id: int) -> Read:
                 return Read(True)
             except redis.RedisError:
                 logger.warning("Redis is unavailable; writing a view to the database directly")
+        elif settings.SPACES_VIEW_JOURNAL != "off":
+            folder = journal.directory()
+            try:
+                journal.add(folder, post_id, day)
+            except OSError:
+                logger.exception("could not journal a read; writing it to the database directly")
+            else:
+                flush_journal(folder)
+                return Read(True)  # published or not, as the flush will tell
         return record_read(post_id, day)
     except DatabaseError:
         # A reader's page matters more than one count; the error is logged for the operator.
         logger.exception("could not record a view of post %s", post_id)
         return Read(False)
+
+
+def flush_journal(folder: Path) -> None:
+    """The journal's flush when it is due; a failure leaves the reads in the journal for the
+    next one, and the reader's page is served all the same."""
+    try:
+        journal.flush_if_due(folder)
+    except (OSError, DatabaseError):
+        logger.exception("could not flush the reads journal; its reads wait for the next flush")
 
 
 def record_read(post_id: int, day: dt.date) -> Read:

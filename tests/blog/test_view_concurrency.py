@@ -54,6 +54,21 @@ def test_concurrent_reads_count_exactly(postgres, live_server):
     assert totals(post) == (500 + REQUESTS, REQUESTS)
 
 
+def test_concurrent_journaled_reads_count_exactly_with_flushes_racing_them(
+    postgres, live_server, settings, tmp_path
+):
+    """The live server's threads share one journal file; every read also tries to flush, so
+    batches are sealed and applied while other threads append."""
+    settings.SPACES_VIEW_JOURNAL = str(tmp_path / "reads")
+    settings.SPACES_VIEW_FLUSH_SECONDS = 0
+    post = PostFactory(view_count=500)
+    statuses = read_as_new_visitors(live_server.url, post.get_absolute_url(), REQUESTS)
+    assert statuses == [200] * REQUESTS
+    call_command("flush_views")
+    assert totals(post) == (500 + REQUESTS, REQUESTS)
+    assert list((tmp_path / "reads").glob("sealed-*")) == []
+
+
 def test_concurrent_buffered_reads_count_exactly_after_flush(
     postgres, live_server, settings, redis_url, use_redis_cache
 ):

@@ -125,6 +125,7 @@ def other_server(postgres, settings):
             f"{database['PORT'] or 5432}/{database['NAME']}"
         ),
         "REDIS_URL": "",
+        "SPACES_VIEW_JOURNAL": "off",  # as this process's settings (tests/conftest.py)
         "DJANGO_DEBUG": "1",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,testserver",
     }
