@@ -135,6 +135,8 @@ def read_batch(path: Path) -> ViewCounts:
         try:
             post_id, day = line.decode().split(" ")
             key = (int(post_id), dt.date.fromisoformat(day))
+            if not 0 < key[0] < 2**63:  # no post has it, and no database column takes it
+                raise ValueError(post_id)
         except ValueError:
             logger.warning("ignoring a malformed line of the reads journal: %r", line[:100])
             continue

@@ -22,6 +22,9 @@ RECORDERS: dict[str, Recorder] = {
     "sqlite": sqlite.record_read,
 }
 
+# Journal folders this process could not write to, each reported once.
+_unwritable: set[Path] = set()
+
 # The site's date, its zone and the Unix times the date starts and ends: worked out again only
 # on another day (or in another zone, as tests set).
 _day: tuple[dt.date, dt.tzinfo | None, float, float] = (dt.date.min, None, 0.0, 0.0)
@@ -56,8 +59,13 @@ def add_view(post_id: int) -> Read:
             folder = journal.directory()
             try:
                 journal.add(folder, post_id, day)
-            except OSError:
-                logger.exception("could not journal a read; writing it to the database directly")
+            except OSError as error:
+                if folder not in _unwritable:  # once per process, not a traceback per read
+                    _unwritable.add(folder)
+                    logger.warning(
+                        "cannot write the reads journal (%s): reads go to the database directly",
+                        error,
+                    )
             else:
                 flush_journal(folder)
                 return Read(True)  # published or not, as the flush will tell
